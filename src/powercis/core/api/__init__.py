@@ -1,0 +1,1 @@
+"""REST API under /api/v1/: thin views over the core services and selectors."""

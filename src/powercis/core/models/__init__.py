@@ -1,0 +1,35 @@
+"""Core models, one module per concern."""
+
+from .approvals import ApprovableDocument, ApprovalAction, ApprovalRequest, ApprovalStatus
+from .audit import AlertKind, AuditAlert, AuditAlertRule, AuditCategory, AuditChainHead, AuditRecord
+from .codes import CodeItem, CodeTable
+from .grants import PostGrantRequest
+from .orgs import Org, OrgLevel
+from .posts import DataScope, Permission, Post, PostAssignment, SodRule
+from .staff import Staff
+from .tokens import ApiToken
+
+__all__ = [
+    "AlertKind",
+    "ApiToken",
+    "ApprovableDocument",
+    "ApprovalAction",
+    "ApprovalRequest",
+    "ApprovalStatus",
+    "AuditAlert",
+    "AuditAlertRule",
+    "AuditCategory",
+    "AuditChainHead",
+    "AuditRecord",
+    "CodeItem",
+    "CodeTable",
+    "DataScope",
+    "Org",
+    "OrgLevel",
+    "Permission",
+    "Post",
+    "PostAssignment",
+    "PostGrantRequest",
+    "SodRule",
+    "Staff",
+]

@@ -1,0 +1,139 @@
+"""Read queries for core pages and the API, each already restricted to the user's data scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from . import authz, workflow
+from .models import (
+    ApprovalAction,
+    ApprovalRequest,
+    AuditAlert,
+    AuditCategory,
+    AuditRecord,
+    DataScope,
+    Org,
+    Post,
+    PostAssignment,
+    Staff,
+)
+
+
+def visible_orgs(user, perm: str = "core.view_orgs") -> QuerySet:
+    return authz.orgs_in_scope(user, perm)
+
+
+def visible_staff(user, perm: str = "core.view_staff") -> QuerySet:
+    return authz.restrict(Staff.objects.select_related("org"), user, perm, path_field="org__path")
+
+
+def visible_posts(user, perm: str = "core.view_staff") -> QuerySet:
+    """Posts of the companies in which the user holds ``perm`` anywhere."""
+    held = authz.grants(user).get(perm, [])
+    if any(g.scope == DataScope.ALL for g in held):
+        return Post.objects.select_related("company")
+    company_ids = set(Org.objects.filter(pk__in={g.org_id for g in held}).values_list("company_id", flat=True))
+    return Post.objects.filter(company_id__in=company_ids).select_related("company")
+
+
+def companies_of(user, perm: str) -> QuerySet:
+    """The companies whose root org the user covers with ``perm`` (for company-wide settings)."""
+    return authz.restrict(Org.objects.companies(), user, perm, path_field="path")
+
+
+def inbox(user) -> QuerySet:
+    """Pending approvals whose current step this user may decide (待办).
+
+    Matches the step's post and permission against each of the user's grants and the
+    document's org against the grant's scope, then leaves out documents the user
+    created, submitted or already approved.
+    """
+    condition = Q(pk__in=[])
+    steps_by_post: dict[str, set[str]] = {}
+    for doc_type in workflow.all_types():
+        for step in doc_type.steps:
+            steps_by_post.setdefault(step.post, set()).add(step.permission)
+    for perm, grants in authz.grants(user).items():
+        for grant in grants:
+            if perm in steps_by_post.get(grant.post_code, ()):
+                doc_types = [dt_.code for dt_ in workflow.all_types()
+                             if any(s.post == grant.post_code and s.permission == perm for s in dt_.steps)]
+                condition |= Q(current_post_code=grant.post_code, doc_type__in=doc_types) & grant.q("org__path")
+    already = ApprovalAction.objects.filter(request=OuterRef("pk"), actor=user, kind=ApprovalAction.Kind.APPROVE)
+    return (
+        ApprovalRequest.objects.filter(status=ApprovalRequest.Status.PENDING)
+        .filter(condition)
+        .exclude(created_by=user)
+        .exclude(submitted_by=user)
+        .exclude(Exists(already))
+        .select_related("org", "submitted_by")
+        .order_by("submitted_at", "id")
+    )
+
+
+def submitted_by(user) -> QuerySet:
+    return (
+        ApprovalRequest.objects.filter(Q(submitted_by=user) | Q(created_by=user))
+        .select_related("org")
+        .order_by("-submitted_at", "-id")
+    )
+
+
+def visible_approvals(user) -> QuerySet:
+    """Approvals the user may look at: their own, their inbox, and those in their audit scope."""
+    scoped = authz.restrict(ApprovalRequest.objects.all(), user, "core.view_audit", path_field="org__path")
+    return (
+        ApprovalRequest.objects.filter(
+            Q(pk__in=inbox(user).values("pk")) | Q(submitted_by=user) | Q(created_by=user)
+            | Q(pk__in=scoped.values("pk")) | Q(actions__actor=user)
+        )
+        .distinct()
+        .select_related("org", "submitted_by")
+    )
+
+
+def audit_records(user) -> QuerySet:
+    return authz.restrict(AuditRecord.objects.all(), user, "core.view_audit", path_field="org_path")
+
+
+def open_alerts(user) -> QuerySet:
+    return authz.restrict(AuditAlert.objects.filter(status=AuditAlert.Status.OPEN), user, "core.handle_alerts",
+                          path_field="org_path").select_related("rule", "actor")
+
+
+def alerts(user) -> QuerySet:
+    return authz.restrict(AuditAlert.objects.all(), user, "core.handle_alerts", path_field="org_path").select_related(
+        "rule", "actor", "acknowledged_by"
+    )
+
+
+def local_day_range(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+    return start, start + dt.timedelta(days=1)
+
+
+def daily_changes(user, day: dt.date) -> QuerySet:
+    """The day's master-data changes and business actions in the user's scope (日修订日志)."""
+    start, end = local_day_range(day)
+    return (
+        audit_records(user)
+        .filter(at__gte=start, at__lt=end, category__in=[AuditCategory.CHANGE, AuditCategory.ACTION])
+        .order_by("seq")
+    )
+
+
+def daily_summary(records) -> dict:
+    by_actor = Counter(r.actor_name for r in records)
+    by_type = Counter(r.object_type for r in records)
+    unreferenced = sum(1 for r in records if r.category == AuditCategory.CHANGE and not r.ref)
+    return {"by_actor": by_actor.most_common(), "by_type": by_type.most_common(), "unreferenced": unreferenced,
+            "total": len(records)}
+
+
+def assignments_of(staff: Staff) -> QuerySet:
+    return PostAssignment.objects.filter(staff=staff).select_related("post", "org").order_by("post__code")
