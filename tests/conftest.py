@@ -21,6 +21,18 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _test_http(settings):
+    """The test client speaks plain http and serves static files without a collected manifest.
+
+    TLS itself (secure cookies, HSTS, redirect) is checked by ``tests/cli/test_deploy_check.py``
+    and the browser tests run a real server.
+    """
+    settings.SECURE_SSL_REDIRECT = False
+    settings.STORAGES = {**settings.STORAGES,
+                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     """Argon2 is the production hasher (tested in test_passwords); tests hash with MD5 for speed."""
     settings.PASSWORD_HASHERS = [

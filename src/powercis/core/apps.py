@@ -12,3 +12,6 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks, signals, workflow_types  # noqa: F401  (registration side effects)
+        from .nav import register_core_menu
+
+        register_core_menu()

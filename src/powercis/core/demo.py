@@ -45,7 +45,7 @@ LOGINS = (
     ("accountant", "孙丽", "accountant", "HZ0101", DataScope.SUBTREE),
     ("metering", "周强", "metering_staff", "HZ0101", DataScope.SUBTREE),
     ("inspector", "吴刚", "inspector", "HZ0101", DataScope.SUBTREE),
-    ("auditor", "郑华", "auditor", "HZ01", DataScope.SUBTREE),
+    ("auditor", "郑华", "auditor", "HZ", DataScope.SUBTREE),
     ("custmgr", "何芳", "account_manager", "HZ0101", DataScope.SUBTREE),
     ("analyst", "马骏", "market_analyst", "HZ", DataScope.SUBTREE),
 )

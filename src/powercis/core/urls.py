@@ -1,0 +1,57 @@
+"""Core pages."""
+
+from django.urls import path
+
+from .views import approvals, audit, auth, codes, orgs, posts, sod, staff, tokens
+
+app_name = "core"
+
+urlpatterns = [
+    path("login/", auth.login_view, name="login"),
+    path("logout/", auth.logout_view, name="logout"),
+    path("account/password/", auth.password_change, name="password_change"),
+    path("account/", auth.profile, name="profile"),
+    path("account/tokens/", tokens.token_list, name="token_list"),
+    path("account/tokens/<int:pk>/revoke/", tokens.token_revoke, name="token_revoke"),
+    path("orgs/", orgs.org_tree, name="org_tree"),
+    path("orgs/<int:pk>/", orgs.org_detail, name="org_detail"),
+    path("orgs/<int:pk>/children/", orgs.org_children, name="org_children"),
+    path("orgs/<int:parent_pk>/new/", orgs.org_create, name="org_create"),
+    path("orgs/<int:pk>/edit/", orgs.org_edit, name="org_edit"),
+    path("orgs/<int:pk>/move/", orgs.org_move, name="org_move"),
+    path("orgs/<int:pk>/active/", orgs.org_set_active, name="org_set_active"),
+    path("staff/", staff.staff_list, name="staff_list"),
+    path("staff/new/", staff.staff_create, name="staff_create"),
+    path("staff/<int:pk>/", staff.staff_detail, name="staff_detail"),
+    path("staff/<int:pk>/edit/", staff.staff_edit, name="staff_edit"),
+    path("staff/<int:pk>/reset-password/", staff.staff_reset_password, name="staff_reset_password"),
+    path("staff/<int:pk>/unlock/", staff.staff_unlock, name="staff_unlock"),
+    path("staff/<int:pk>/active/", staff.staff_set_active, name="staff_set_active"),
+    path("staff/<int:pk>/grant/", staff.grant_request_create, name="grant_request_create"),
+    path("assignments/<int:pk>/revoke/", staff.assignment_revoke, name="assignment_revoke"),
+    path("grants/", staff.grant_list, name="grant_list"),
+    path("grants/<int:pk>/", staff.grant_detail, name="grant_detail"),
+    path("posts/", posts.post_list, name="post_list"),
+    path("posts/new/", posts.post_create, name="post_create"),
+    path("posts/<int:pk>/", posts.post_detail, name="post_detail"),
+    path("posts/<int:pk>/edit/", posts.post_edit, name="post_edit"),
+    path("sod/", sod.sod_rules, name="sod_rules"),
+    path("sod/<int:pk>/active/", sod.sod_rule_set_active, name="sod_rule_set_active"),
+    path("sod/conflicts/", sod.sod_conflicts, name="sod_conflicts"),
+    path("approvals/inbox/", approvals.inbox, name="inbox"),
+    path("approvals/mine/", approvals.my_requests, name="my_requests"),
+    path("approvals/<int:pk>/", approvals.approval_detail, name="approval_detail"),
+    path("approvals/<int:pk>/approve/", approvals.approval_approve, name="approval_approve"),
+    path("approvals/<int:pk>/reject/", approvals.approval_reject, name="approval_reject"),
+    path("approvals/<int:pk>/withdraw/", approvals.approval_withdraw, name="approval_withdraw"),
+    path("audit/", audit.audit_search, name="audit_search"),
+    path("audit/<int:seq>/", audit.audit_record, name="audit_record"),
+    path("audit/daily/", audit.audit_daily, name="audit_daily"),
+    path("audit/alerts/", audit.alert_list, name="alert_list"),
+    path("audit/alerts/<int:pk>/", audit.alert_detail, name="alert_detail"),
+    path("audit/rules/", audit.alert_rules, name="alert_rules"),
+    path("audit/rules/<int:pk>/", audit.alert_rule_edit, name="alert_rule_edit"),
+    path("codes/", codes.code_tables, name="code_tables"),
+    path("codes/<int:pk>/", codes.code_table_detail, name="code_table_detail"),
+    path("codes/items/<int:pk>/", codes.code_item_edit, name="code_item_edit"),
+]

@@ -1,0 +1,1 @@
+"""Core web pages, one module per concern; thin: they check permissions, call services and render."""
