@@ -1,5 +1,6 @@
 """The web pages: what each post sees and may do, with the content that matters."""
 
+import html
 import re
 
 import pytest
@@ -100,7 +101,7 @@ def test_create_staff_shows_the_initial_password_once(as_user, org):
     response = client.post(reverse("core:staff_create"), {
         "username": "zhaoyun", "full_name": "赵云", "org": org("HZ010102").pk, "mobile": "13912345678"})
     page = response.content.decode()
-    password = re.search(r'id="initial-password">([^<]+)<', page).group(1)
+    password = html.unescape(re.search(r'id="initial-password">([^<]+)<', page).group(1))
     member = Staff.objects.get(username="zhaoyun")
     assert member.check_password(password) and member.must_change_password
     detail = client.get(reverse("core:staff_detail", args=[member.pk])).content.decode()
@@ -210,7 +211,7 @@ def test_code_table_item_added_and_listed(as_user, org):
 def test_token_secret_shown_once(as_user):
     client = as_user("admin")
     page = client.post(reverse("core:token_list"), {"name": "银行代收网关", "days": 30}).content.decode()
-    secret = re.search(r'id="token-secret">([^<]+)<', page).group(1)
+    secret = html.unescape(re.search(r'id="token-secret">([^<]+)<', page).group(1))
     assert secret.startswith("pcis_")
     assert secret not in client.get(reverse("core:token_list")).content.decode()
 

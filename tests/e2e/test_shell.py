@@ -82,7 +82,7 @@ def test_admin_staff_worklist_and_audit_trail(new_page):
     log_in(page, "admin")
     page.goto("/staff/")
     page.fill("#id_q", "李明")
-    page.click("form button[type=submit]")
+    page.click("#staff-search")
     expect(page.locator("#staff-table tbody tr")).to_have_count(1)
     expect(page.locator("#staff-table")).to_contain_text("城关供电所")
     auditor = new_page()

@@ -60,7 +60,6 @@ class AuditRecord(models.Model):
         indexes = [
             models.Index(fields=["actor", "at"], name="core_audit_actor_at"),
             models.Index(fields=["object_type", "object_id"], name="core_audit_object"),
-            models.Index(fields=["org_path"], name="core_audit_orgpath_like", opclasses=["varchar_pattern_ops"]),
         ]
 
     def __str__(self) -> str:

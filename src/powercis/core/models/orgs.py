@@ -70,12 +70,9 @@ class Org(models.Model):
     class Meta:
         verbose_name = _("org")
         verbose_name_plural = _("orgs")
+        # ``path`` has db_index: on PostgreSQL Django adds a varchar_pattern_ops index
+        # beside the plain one, so LIKE 'prefix%' uses an index under any collation.
         ordering = ["path"]
-        indexes = [
-            # PostgreSQL needs the pattern opclass for LIKE 'prefix%' to use the
-            # index under a non-C collation; other back ends ignore opclasses.
-            models.Index(fields=["path"], name="core_org_path_like", opclasses=["varchar_pattern_ops"]),
-        ]
 
     def __str__(self) -> str:
         return f"{self.name}"

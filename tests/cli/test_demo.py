@@ -1,0 +1,47 @@
+import io
+import sqlite3
+
+from django.core.management import call_command
+
+from powercis.core.demo import DEMO_PASSWORD, LOGINS
+from powercis.core.models import AuditRecord, Org
+
+
+def test_demo_twice_reuses_the_data(db):
+    orgs, records = Org.objects.count(), AuditRecord.objects.count()
+    for _run in range(2):
+        out = io.StringIO()
+        call_command("demo", "--no-serve", stdout=out)
+        assert "reused" in out.getvalue()
+    assert (Org.objects.count(), AuditRecord.objects.count()) == (orgs, records)
+    for username, full_name, *_rest in LOGINS:
+        assert username in out.getvalue() and full_name in out.getvalue()
+    assert DEMO_PASSWORD in out.getvalue()
+
+
+def test_demo_on_an_empty_database_loads_once(run_cli, tmp_path):
+    """The real command line from nothing: migrate, load, list; then reuse; the trail is intact."""
+    first = run_cli("demo", "--no-serve")
+    assert first.returncode == 0, first.stderr
+    assert "Demo data loaded" in first.stdout
+    assert "演示账号 / Demo logins" in first.stdout
+    assert f"Password (every login): {DEMO_PASSWORD}" in first.stdout
+
+    second = run_cli("demo", "--no-serve")
+    assert second.returncode == 0, second.stderr
+    assert "Demo data already present, reused" in second.stdout
+    database = sqlite3.connect(tmp_path / "var" / "powercis.sqlite3")
+    assert database.execute("SELECT count(*) FROM core_org").fetchone() == (10,)
+
+    intact = run_cli("audit", "verify")
+    assert intact.returncode == 0, intact.stderr
+    assert "Audit trail intact" in intact.stdout
+
+    database.executescript("""
+        DROP TRIGGER core_auditrecord_no_update;
+        UPDATE core_auditrecord SET reason = 'edited by hand' WHERE seq = 5;
+    """)
+    database.close()
+    broken = run_cli("audit", "verify")
+    assert broken.returncode == 1
+    assert "record #5 " in broken.stderr
