@@ -269,7 +269,18 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {},
+    # Stable enum names: several models have a "status", "kind" or "scope" field with different choices.
+    "ENUM_NAME_OVERRIDES": {
+        "OrgLevelEnum": "powercis.core.models.OrgLevel",
+        "DataScopeEnum": "powercis.core.models.DataScope",
+        "ApprovalStatusEnum": "powercis.core.models.ApprovalStatus",
+        "ApprovalRequestStatusEnum": "powercis.core.models.ApprovalRequest.Status",
+        "ApprovalActionKindEnum": "powercis.core.models.ApprovalAction.Kind",
+        "AuditCategoryEnum": "powercis.core.models.AuditCategory",
+        "AlertKindEnum": "powercis.core.models.AlertKind",
+        "AuditAlertStatusEnum": "powercis.core.models.AuditAlert.Status",
+        "LanguageEnum": "powercis.settings.LANGUAGES",
+    },
 }
 
 LOGGING = {

@@ -122,9 +122,17 @@ def restrict(queryset: QuerySet, subject, perm: str, path_field: str = "org__pat
     themselves, ``"org__path"`` for rows with an ``org`` foreign key, or a denormalised
     path column such as the audit trail's ``"org_path"``.
     """
+    return restrict_any(queryset, subject, (perm,), path_field)
+
+
+def restrict_any(queryset: QuerySet, subject, perms, path_field: str = "org__path") -> QuerySet:
+    """Like :func:`restrict`, for rows in orgs where the user holds at least one of ``perms``.
+
+    A row that one may view or manage is in scope for a page or endpoint that does both.
+    """
     if getattr(subject, "is_system", False):
         return queryset
-    held = grants(subject).get(perm, [])
+    held = list(dict.fromkeys(grant for perm in perms for grant in grants(subject).get(perm, [])))
     if not held:
         return queryset.none()
     condition = Q(pk__in=[])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -21,10 +22,12 @@ from .models import (
     PostAssignment,
     Staff,
 )
+from .services.sod import ConflictRow, conflicts_report
 
 
 def visible_orgs(user, perm: str = "core.view_orgs") -> QuerySet:
-    return authz.orgs_in_scope(user, perm)
+    """Orgs the user may look at, deactivated ones included (pickers use ``authz.orgs_in_scope``)."""
+    return authz.restrict(Org.objects.all(), user, perm, path_field="path")
 
 
 def visible_staff(user, perm: str = "core.view_staff") -> QuerySet:
@@ -72,6 +75,15 @@ def inbox(user) -> QuerySet:
         .exclude(Exists(already))
         .select_related("org", "submitted_by")
         .order_by("submitted_at", "id")
+    )
+
+
+def latest_approval(doc) -> ApprovalRequest | None:
+    """The document's most recent approval request (open or closed)."""
+    return (
+        ApprovalRequest.objects.filter(content_type=ContentType.objects.get_for_model(type(doc)), object_id=doc.pk)
+        .order_by("-submitted_at", "-id")
+        .first()
     )
 
 
@@ -137,3 +149,22 @@ def daily_summary(records) -> dict:
 
 def assignments_of(staff: Staff) -> QuerySet:
     return PostAssignment.objects.filter(staff=staff).select_related("post", "org").order_by("post__code")
+
+
+def company_ids(user) -> set[int]:
+    """The companies the user works in: their home org's and those of the orgs where they hold a post."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return set()
+    held = [g for gs in authz.grants(user).values() for g in gs]
+    if any(g.scope == DataScope.ALL for g in held):
+        return set(Org.objects.companies().values_list("pk", flat=True))
+    orgs = Org.objects.filter(pk__in={g.org_id for g in held})
+    return {user.org.company_id, *orgs.values_list("company_id", flat=True)}
+
+
+def sod_conflicts(user, perms=("core.manage_sod", "core.view_audit")) -> list[ConflictRow]:
+    """People in the user's scope (of any of ``perms``) who hold both permissions of an active rule of their company."""
+    held = [g for perm in perms for g in authz.grants(user).get(perm, [])]
+    companies = Org.objects.filter(pk__in=Org.objects.filter(pk__in={g.org_id for g in held}).values("company_id"))
+    return [row for company in companies for row in conflicts_report(company)
+            if any(g.covers(row.staff.org) for g in held)]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from .. import authz
 from ..models import ApiToken
 from ..services.tokens import hash_key
 
@@ -32,6 +34,11 @@ class TokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("The account is deactivated."))
         if token.staff.is_locked(now):
             raise exceptions.AuthenticationFailed(_("The account is locked."))
+        if not authz.authorize(token.staff, "core.use_api"):
+            # Tokens stop working as soon as the owner no longer holds a post with the permission.
+            raise exceptions.AuthenticationFailed(
+                _("You do not have the permission “%(perm)s”.") % {"perm": authz.permission_label("core.use_api")}
+            )
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.staff, token
@@ -51,3 +58,12 @@ class TokenScheme(OpenApiAuthenticationExtension):
     def get_security_definition(self, auto_schema):
         return {"type": "apiKey", "in": "header", "name": "Authorization",
                 "description": "Token authentication: `Authorization: Token pcis_…`"}
+
+
+class SessionScheme(OpenApiAuthenticationExtension):
+    target_class = "powercis.core.api.authentication.SessionAuthentication"
+    name = "sessionAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME,
+                "description": "The web session; unsafe methods also need the CSRF token header."}

@@ -23,20 +23,32 @@ class IsActiveStaff(permissions.BasePermission):
         return True
 
 
+def required_for(view) -> tuple[str, ...]:
+    """The business permissions the view's current action needs; holding any one of them (somewhere) suffices.
+
+    A view declares ``required_permission`` for all its actions and may override it per
+    action in ``required_permissions``; either value is a code or a tuple of codes.
+    """
+    action = getattr(view, "action", None)
+    perm = getattr(view, "required_permissions", {}).get(action) or getattr(view, "required_permission", None)
+    if not perm:
+        return ()
+    return (perm,) if isinstance(perm, str) else tuple(perm)
+
+
 class HasPermission(IsActiveStaff):
-    """Require a business permission somewhere (``required_permission`` on the view, or per action)."""
+    """Require a business permission somewhere; where it applies (data scope) is checked on the rows and by services."""
 
     def has_permission(self, request, view):
         from .. import authz
 
         if not super().has_permission(request, view):
             return False
-        perm = getattr(view, "required_permissions", {}).get(getattr(view, "action", None)) or getattr(
-            view, "required_permission", None
-        )
-        if perm and not authz.authorize(request.user, perm):
+        perms = required_for(view)
+        if perms and not any(authz.authorize(request.user, perm) for perm in perms):
             raise exceptions.PermissionDenied(
                 detail={"code": "permission_denied",
-                        "message": _("You do not have the permission “%(perm)s”.") % {"perm": authz.permission_label(perm)}}
+                        "message": _("You do not have the permission “%(perm)s”.")
+                        % {"perm": authz.permission_label(perms[0])}}
             )
         return True

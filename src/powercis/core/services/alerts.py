@@ -41,28 +41,42 @@ def acknowledge(actor: Actor, alert: AuditAlert, *, note: str) -> AuditAlert:
     return alert
 
 
+def _whole_number(value) -> int | None:
+    """``value`` as a whole number, or None when it is not one (parameters arrive as any JSON type)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = int(value)
+        return number if float(value) == number else None
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
 def clean_params(kind: str, params: dict) -> dict:
     """Validate a rule's parameters and return them in canonical form."""
+    if not isinstance(params, dict):
+        raise ValidationFailed(fields={"params": [_("Give the parameters as an object.")]})
     if kind == AlertKind.UNREFERENCED_CHANGE:
-        fields = [f.strip() for f in params.get("fields", []) if str(f).strip()]
+        raw = params.get("fields", [])
+        fields = [str(f).strip() for f in raw if str(f).strip()] if isinstance(raw, list) else []
         bad = [f for f in fields if f.count(".") != 2]
         if bad or not fields:
             raise ValidationFailed(fields={"params": [_("List fields as app.model.field, one per line.")]})
         return {"fields": fields}
     if kind == AlertKind.OFF_HOURS:
-        start, end = params.get("start", ""), params.get("end", "")
-        weekdays = sorted({int(d) for d in params.get("weekdays", [])})
-        if not HHMM.match(start) or not HHMM.match(end) or start >= end:
+        start, end = params.get("start"), params.get("end")
+        if not (isinstance(start, str) and isinstance(end, str) and HHMM.match(start) and HHMM.match(end)
+                and start < end):
             raise ValidationFailed(fields={"params": [_("Give working hours as HH:MM, start before end.")]})
-        if not weekdays or any(d < 1 or d > 7 for d in weekdays):
+        raw = params.get("weekdays", [])
+        days = {_whole_number(d) for d in raw} if isinstance(raw, list) else set()
+        if not days or not days <= set(range(1, 8)):
             raise ValidationFailed(fields={"params": [_("Working days are numbers 1 (Monday) to 7 (Sunday).")]})
+        weekdays = sorted(days)
         return {"start": start, "end": end, "weekdays": weekdays}
     if kind == AlertKind.CHANGE_VOLUME:
-        try:
-            limit = int(params.get("max_per_day"))
-        except (TypeError, ValueError):
-            limit = 0
-        if limit < 1:
+        limit = _whole_number(params.get("max_per_day"))
+        if limit is None or limit < 1:
             raise ValidationFailed(fields={"params": [_("The daily limit must be a whole number of at least 1.")]})
         return {"max_per_day": limit}
     raise ValidationFailed(fields={"kind": [_("Unknown rule kind.")]})

@@ -43,6 +43,8 @@ def _check_post_permissions(post: Post, codes: set[str]) -> None:
     rules = sod.conflicting_rules(post.company_id, codes)
     if rules:
         raise sod.refusal(rules, _("every holder of the post “%(post)s”") % {"post": post.label})
+    if post.pk is None:
+        return
     holders = Staff.objects.filter(assignments__post=post, is_active=True).distinct()
     for staff in holders:
         others = sod.staff_permission_codes(staff, post.company_id, exclude_post_id=post.pk)
@@ -165,7 +167,7 @@ def bootstrap_grant(actor: Actor, *, staff: Staff, post: Post, org: Org, scope: 
 
 
 @transaction.atomic
-def revoke_assignment(actor: Actor, assignment: PostAssignment, *, reason: str) -> None:
+def revoke_assignment(actor: Actor, assignment: PostAssignment, *, reason: str) -> PostAssignment:
     """Take a post away.  Removing rights needs no approval, but a reason, and it is audited."""
     assignment = PostAssignment.objects.select_for_update().select_related("org", "staff", "post").get(pk=assignment.pk)
     grant = authz.require(actor, "core.manage_staff", assignment.org)
@@ -177,3 +179,4 @@ def revoke_assignment(actor: Actor, assignment: PostAssignment, *, reason: str) 
     audit.record_delete(actor, assignment, before, org=assignment.org, grant=grant, reason=reason)
     assignment.delete()
     authz.forget(assignment.staff)
+    return assignment
