@@ -146,3 +146,30 @@ def test_inbox_matches_post_scope_and_excludes_own(grant_doc, staff):
     assert request in selectors.inbox(staff("manager"))
     for login in ("admin", "auditor", "reader", "analyst"):
         assert request not in selectors.inbox(staff(login))
+
+
+def test_the_beneficiary_of_a_grant_cannot_approve_it(actor, org, staff, system_actor):
+    """A marketing manager may not approve a post for himself, even when an administrator asked for it."""
+    doc = post_services.request_post_grant(
+        actor("admin"), staff=staff("manager"), post=Post.objects.get(company=org("HZ"), code="market_analyst"),
+        org=org("HZ01"), scope="subtree", reason="兼任市场分析")
+    with pytest.raises(SeparationOfDutiesViolation) as exc:
+        approvals.approve(actor("manager"), approvals.open_request(doc), comment="同意")
+    assert str(exc.value) == gettext("You processed this document or it concerns you; someone else must approve it.")
+    assert not PostAssignment.objects.filter(staff=staff("manager"), post__code="market_analyst").exists()
+
+
+def test_a_step_can_require_an_approver_at_an_org_level(monkeypatch, grant_doc, actor, staff):
+    """With the step bound to the provincial level, the city manager is no longer an approver."""
+    provincial = workflow.DocumentType(
+        code="core.post_grant", label="provincial", model="core.PostGrantRequest",
+        submit_permission="core.manage_staff",
+        steps=(workflow.Step("省公司营销部审批", "marketing_manager", "core.approve_grants", level="province"),),
+        on_approved=workflow.get("core.post_grant").on_approved,
+    )
+    request = approvals.open_request(grant_doc)
+    assert request in selectors.inbox(staff("manager"))
+    monkeypatch.setitem(workflow._REGISTRY, "core.post_grant", provincial)
+    assert request not in selectors.inbox(staff("manager"))
+    with pytest.raises(NotAuthorized):
+        approvals.approve(actor("manager"), request, comment="同意")

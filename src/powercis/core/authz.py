@@ -33,6 +33,7 @@ class Grant:
     org_id: int
     org_path: str
     scope: str
+    org_level: str = ""
 
     def covers(self, org: Org) -> bool:
         if self.scope == DataScope.ALL:
@@ -66,12 +67,12 @@ def grants(subject) -> dict[str, list[Grant]]:
         PostAssignment.objects.filter(
             staff_id=user.pk, post__is_active=True, post__permissions__is_active=True, org__is_active=True
         )
-        .values_list("id", "post__code", "org_id", "org__path", "scope", "post__permissions__code")
+        .values_list("id", "post__code", "org_id", "org__path", "scope", "org__level", "post__permissions__code")
         .order_by("id")
     )
     result: dict[str, list[Grant]] = {}
-    for assignment_id, post_code, org_id, org_path, scope, perm in rows:
-        result.setdefault(perm, []).append(Grant(assignment_id, post_code, org_id, org_path, scope))
+    for assignment_id, post_code, org_id, org_path, scope, level, perm in rows:
+        result.setdefault(perm, []).append(Grant(assignment_id, post_code, org_id, org_path, scope, level))
     setattr(user, _CACHE_ATTR, result)
     return result
 

@@ -51,21 +51,17 @@ def companies_of(user, perm: str) -> QuerySet:
 def inbox(user) -> QuerySet:
     """Pending approvals whose current step this user may decide (待办).
 
-    Matches the step's post and permission against each of the user's grants and the
-    document's org against the grant's scope, then leaves out documents the user
-    created, submitted or already approved.
+    For each step of each document type, every grant that the step admits adds "requests
+    of this type at this step, in the grant's scope"; documents the user created,
+    submitted or already approved are left out.
     """
     condition = Q(pk__in=[])
-    steps_by_post: dict[str, set[str]] = {}
+    held = authz.grants(user)
     for doc_type in workflow.all_types():
-        for step in doc_type.steps:
-            steps_by_post.setdefault(step.post, set()).add(step.permission)
-    for perm, grants in authz.grants(user).items():
-        for grant in grants:
-            if perm in steps_by_post.get(grant.post_code, ()):
-                doc_types = [dt_.code for dt_ in workflow.all_types()
-                             if any(s.post == grant.post_code and s.permission == perm for s in dt_.steps)]
-                condition |= Q(current_post_code=grant.post_code, doc_type__in=doc_types) & grant.q("org__path")
+        for index, step in enumerate(doc_type.steps):
+            for grant in held.get(step.permission, []):
+                if step.admits(grant):
+                    condition |= Q(doc_type=doc_type.code, step_index=index) & grant.q("org__path")
     already = ApprovalAction.objects.filter(request=OuterRef("pk"), actor=user, kind=ApprovalAction.Kind.APPROVE)
     return (
         ApprovalRequest.objects.filter(status=ApprovalRequest.Status.PENDING)

@@ -16,9 +16,21 @@ from django.apps import apps
 
 @dataclass(frozen=True)
 class Step:
+    """One approval step: who may decide it.
+
+    The approver holds ``post``, whose bundle carries ``permission``, in an org whose data
+    scope covers the document's org; when ``level`` is given (``"county"``, ``"city"``, …)
+    that org must also be of this level — e.g. a county manager first, then a city one.
+    """
+
     name: str
     post: str
     permission: str
+    level: str | None = None
+
+    def admits(self, grant) -> bool:
+        """Whether a grant (of ``permission``) is of the right post and org level; scope is checked apart."""
+        return grant.post_code == self.post and (self.level is None or grant.org_level == self.level)
 
 
 @dataclass(frozen=True)
@@ -32,7 +44,7 @@ class DocumentType:
     on_approved: Callable | None = None
     on_rejected: Callable | None = None
     on_withdrawn: Callable | None = None
-    #: ids of staff who processed the document and so may not approve it
+    #: ids of staff who processed the document, or whom it concerns, and so may not approve it
     processors: Callable = field(default=lambda doc: set())
     title: Callable = field(default=lambda doc: str(doc))
     url_name: str = ""

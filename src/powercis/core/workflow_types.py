@@ -26,6 +26,8 @@ POST_GRANT = workflow.register(
         steps=(workflow.Step(name=_("Marketing manager approval"), post="marketing_manager",
                              permission="core.approve_grants"),),
         on_approved=_apply_grant,
+        # the person who would receive the post may not approve the grant either
+        processors=lambda doc: {doc.staff_id},
         title=_grant_title,
         url_name="core:grant_detail",
     )

@@ -65,7 +65,7 @@ def clean_params(kind: str, params: dict) -> dict:
         return {"fields": fields}
     if kind == AlertKind.OFF_HOURS:
         start, end = params.get("start"), params.get("end")
-        if not (isinstance(start, str) and isinstance(end, str) and HHMM.match(start) and HHMM.match(end)
+        if not (isinstance(start, str) and isinstance(end, str) and HHMM.fullmatch(start) and HHMM.fullmatch(end)
                 and start < end):
             raise ValidationFailed(fields={"params": [_("Give working hours as HH:MM, start before end.")]})
         raw = params.get("weekdays", [])

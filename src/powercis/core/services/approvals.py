@@ -4,8 +4,9 @@ Rules that hold for every document type:
 
 * only a holder of the step's post, with the step's permission, in an org whose data
   scope covers the document's org, may act on a step;
-* nobody may approve or reject a document they created, submitted, processed or
-  already approved at an earlier step — whatever their permissions (seed 2.2(2));
+* nobody may approve or reject a document they created, submitted, processed (or that
+  concerns them, as the document type declares) or already approved at an earlier
+  step — whatever their permissions (seed 2.2(2));
 * a pending document is locked: its services refuse edits (``ensure_editable``);
 * every transition is an :class:`ApprovalAction` row and an audit record.
 """
@@ -42,7 +43,7 @@ def step_grant(user, request: ApprovalRequest) -> Grant | None:
     step = workflow.get(request.doc_type).steps[request.step_index]
     org = request.org
     for grant in authz.grants(user).get(step.permission, []):
-        if grant.post_code == step.post and grant.covers(org):
+        if step.admits(grant) and grant.covers(org):
             return grant
     return None
 
@@ -54,7 +55,7 @@ def excluded_reason(user, request: ApprovalRequest, doc) -> str | None:
     if user.pk == request.submitted_by_id:
         return _("You submitted this document; someone else must approve it.")
     if user.pk in workflow.get(request.doc_type).processors(doc):
-        return _("You processed this document; someone else must approve it.")
+        return _("You processed this document or it concerns you; someone else must approve it.")
     if request.actions.filter(actor_id=user.pk, kind=ApprovalAction.Kind.APPROVE).exists():
         return _("You already approved an earlier step of this document; another person must approve this step.")
     return None

@@ -34,7 +34,7 @@ def _check_parent(table: CodeTable, parent_code: str) -> None:
 def add_item(actor: Actor, table: CodeTable, *, code: str, label_zh: str, label_en: str = "", parent_code: str = "",
              sort_order: int = 0, reason: str = "") -> CodeItem:
     grant = authz.require(actor, "core.manage_codes", table.company)
-    if not ITEM_CODE.match(code or ""):
+    if not ITEM_CODE.fullmatch(code or ""):
         raise ValidationFailed(fields={"code": [_("Use 1 to 40 letters, digits, '.', '_' or '-'.")]})
     if table.items.filter(code=code).exists():
         raise ValidationFailed(fields={"code": [_("The code %(code)s is already in this table.") % {"code": code}]})

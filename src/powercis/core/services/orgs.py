@@ -21,7 +21,7 @@ EDITABLE_FIELDS = {"code", "name", "name_en", "short_name", "level", "address", 
 
 
 def _check_code(code: str, exclude_pk: int | None = None) -> None:
-    if not CODE_PATTERN.match(code or ""):
+    if not CODE_PATTERN.fullmatch(code or ""):
         raise ValidationFailed(fields={"code": [_("Use 1 to 32 letters, digits, '-' or '_'.")]})
     clash = Org.objects.filter(code__iexact=code)
     if exclude_pk:

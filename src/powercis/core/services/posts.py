@@ -57,7 +57,7 @@ def create_post(actor: Actor, company: Org, *, code: str, label_zh: str, label_e
     grant = authz.require(actor, "core.manage_posts", company)
     if not company.is_company:
         raise ValidationFailed(fields={"company": [_("Posts belong to a company (a root org).")]})
-    if not POST_CODE.match(code or ""):
+    if not POST_CODE.fullmatch(code or ""):
         raise ValidationFailed(fields={"code": [_("Use 2 to 40 lower-case letters, digits or '_', starting with a letter.")]})
     if Post.objects.filter(company=company, code=code).exists():
         raise ValidationFailed(fields={"code": [_("The company already has a post with code %(code)s.") % {"code": code}]})

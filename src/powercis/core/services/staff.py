@@ -48,7 +48,7 @@ def create_staff(actor: Actor, *, username: str, full_name: str, org: Org, passw
                  ) -> tuple[Staff, str]:
     """Create an account; returns it with its initial password, which must be changed at first login."""
     grant = authz.require(actor, "core.manage_staff", org)
-    if not USERNAME.match(username or ""):
+    if not USERNAME.fullmatch(username or ""):
         raise ValidationFailed(fields={"username": [_("Use 3 to 64 letters, digits, '.', '_' or '-'.")]})
     if Staff.objects.filter(username__iexact=username).exists():
         raise ValidationFailed(fields={"username": [_("The login name %(name)s is taken.") % {"name": username}]})
