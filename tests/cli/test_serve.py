@@ -78,4 +78,9 @@ def test_serve_answers_and_serves_the_collected_static_files(server, tmp_path):
     hashed = manifest["paths"]["vendor/htmx/htmx.min.js"]
     status, headers, _body = get(f"{server}/static/{hashed}")
     assert status == 200 and "immutable" in headers["Cache-Control"]
-    assert f'"GET /static/{hashed} HTTP/1.1" 200' in log_path.read_text()  # the access log
+    # the access log line is written by the worker after the response; give it a moment
+    line = f'"GET /static/{hashed} HTTP/1.1" 200'
+    deadline = time.monotonic() + 10
+    while line not in log_path.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert line in log_path.read_text()
