@@ -11,7 +11,7 @@ from .. import selectors
 from ..forms import CodeItemForm
 from ..models import CodeItem, CodeTable
 from ..services import codes as code_services
-from .common import actor, requires, run, scoped_get
+from .common import actor, changed_fields, requires, run, scoped_get
 
 
 def _tables(user):
@@ -50,7 +50,7 @@ def code_item_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         reason = data.pop("reason")
-        changes = {k: v for k, v in data.items() if k != "code" and v != initial.get(k)}
+        changes = changed_fields(data, initial, skip=("code",))
         if run(request, form, code_services.update_item, actor(request), item, reason=reason, **changes) is not None:
             messages.success(request, _("Code %(code)s was saved.") % {"code": item.code})
             return redirect("core:code_table_detail", item.table_id)

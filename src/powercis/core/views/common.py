@@ -67,6 +67,11 @@ def run(request, form, fn, *args, **kwargs):
         return None
 
 
+def changed_fields(data: dict, initial: dict, skip=("reason",)) -> dict:
+    """The submitted values that differ from what the form started with (the update a service receives)."""
+    return {k: v for k, v in data.items() if k not in skip and v != initial.get(k)}
+
+
 def refuse_unless(allowed: bool, message: str) -> None:
     if not allowed:
         raise PermissionDenied(message)
@@ -81,4 +86,4 @@ def page(request, queryset, per_page: int = 50):
     return {"page_obj": page_obj, "query_without_page": f"{encoded}&" if encoded else ""}
 
 
-__all__ = ["NotAuthorized", "actor", "page", "refuse_unless", "requires", "run", "scoped_get"]
+__all__ = ["NotAuthorized", "actor", "changed_fields", "page", "refuse_unless", "requires", "run", "scoped_get"]

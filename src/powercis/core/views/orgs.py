@@ -12,7 +12,7 @@ from .. import authz, selectors
 from ..forms import OrgForm, OrgMoveForm, ReasonForm
 from ..models import Org, OrgLevel, Staff
 from ..services import orgs as org_services
-from .common import actor, refuse_unless, requires, run, scoped_get
+from .common import actor, changed_fields, refuse_unless, requires, run, scoped_get
 
 
 def _with_child_counts(queryset):
@@ -71,7 +71,7 @@ def org_edit(request, pk):
     initial = {f: getattr(org, f) for f in ("code", "name", "level", "short_name", "name_en", "address", "phone", "sort_order")}
     form = OrgForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        changes = {k: v for k, v in _org_payload(form).items() if v != initial.get(k)}
+        changes = changed_fields(form.cleaned_data, initial)
         done = run(request, form, org_services.update_org, actor(request), org, reason=form.cleaned_data["reason"],
                    **changes)
         if done is not None:

@@ -11,7 +11,7 @@ from .. import authz, selectors
 from ..forms import PostForm, PostPermissionsForm, grouped_permissions
 from ..models import PostAssignment
 from ..services import posts as post_services
-from .common import actor, refuse_unless, requires, run, scoped_get
+from .common import actor, changed_fields, refuse_unless, requires, run, scoped_get
 
 
 @requires("core.view_staff")
@@ -68,7 +68,7 @@ def post_edit(request, pk):
     form = PostForm(request.POST or None, initial=initial)
     form.fields["code"].disabled = True
     if request.method == "POST" and form.is_valid():
-        changes = {k: v for k, v in form.cleaned_data.items() if k != "code" and v != initial.get(k)}
+        changes = changed_fields(form.cleaned_data, initial, skip=("code",))
         if run(request, form, post_services.update_post, actor(request), post, **changes) is not None:
             messages.success(request, _("The post was saved."))
             return redirect("core:post_detail", post.pk)

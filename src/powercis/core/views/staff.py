@@ -15,7 +15,7 @@ from ..forms import GrantRequestForm, ReasonForm, StaffCreateForm, StaffEditForm
 from ..models import Post, PostAssignment, PostGrantRequest, Staff
 from ..services import posts as post_services
 from ..services import staff as staff_services
-from .common import actor, page, requires, run, scoped_get
+from .common import actor, changed_fields, page, requires, run, scoped_get
 
 
 @requires("core.view_staff")
@@ -87,7 +87,7 @@ def staff_edit(request, pk):
         data = dict(form.cleaned_data)
         reason = data.pop("reason")
         new_org = data.pop("org")
-        changes = {k: v for k, v in data.items() if v != initial.get(k)}
+        changes = changed_fields(data, initial)
         done = run(request, form, staff_services.update_staff, actor(request), member, reason=reason,
                    org=new_org if new_org != member.org else None, **changes)
         if done is not None:
