@@ -357,6 +357,8 @@ class ApprovalActionSerializer(serializers.ModelSerializer):
 
 class ApprovalSerializer(serializers.ModelSerializer):
     doc_type_label = serializers.SerializerMethodField()
+    current_post_code = serializers.CharField(read_only=True,
+                                              help_text="the post that decides the current step; empty once closed")
     org = OrgRefSerializer(read_only=True)
     created_by = StaffRefSerializer(read_only=True)
     submitted_by = StaffRefSerializer(read_only=True)

@@ -66,8 +66,6 @@ class ApprovalRequest(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
     step_index = models.PositiveSmallIntegerField(_("current step"), default=0)
     step_count = models.PositiveSmallIntegerField(_("steps"))
-    current_post_code = models.CharField(max_length=40, blank=True, db_index=True)
-    current_level = models.CharField(max_length=16, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("document created by")
     )
@@ -82,7 +80,7 @@ class ApprovalRequest(models.Model):
         verbose_name_plural = _("approval requests")
         ordering = ["-submitted_at", "-id"]
         indexes = [
-            models.Index(fields=["status", "current_post_code"], name="core_appr_status_post"),
+            models.Index(fields=["status", "doc_type", "step_index"], name="core_appr_status_step"),
             models.Index(fields=["content_type", "object_id"], name="core_appr_document"),
         ]
 
@@ -92,6 +90,19 @@ class ApprovalRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.PENDING
+
+    @property
+    def current_step(self):
+        """The step waiting for a decision (a ``workflow.Step``), or None once the request is closed."""
+        from ..workflow import get
+
+        return get(self.doc_type).steps[self.step_index] if self.is_open else None
+
+    @property
+    def current_post_code(self) -> str:
+        """The post that decides the current step ("" when closed)."""
+        step = self.current_step
+        return step.post if step else ""
 
 
 class ApprovalAction(models.Model):

@@ -78,11 +78,6 @@ def _lock_document(doc):
     return type(doc).objects.select_for_update().get(pk=doc.pk)
 
 
-def _set_current_step(request: ApprovalRequest, doc_type: workflow.DocumentType) -> None:
-    step = doc_type.steps[request.step_index]
-    request.current_post_code = step.post
-
-
 @transaction.atomic
 def submit(actor: Actor, doc, *, comment: str = "") -> ApprovalRequest:
     doc_type = workflow.for_document(doc)
@@ -99,7 +94,6 @@ def submit(actor: Actor, doc, *, comment: str = "") -> ApprovalRequest:
         step_count=len(doc_type.steps), created_by_id=doc.created_by_id, submitted_by=actor.user,
         submitted_at=timezone.now(),
     )
-    _set_current_step(request, doc_type)
     request.save()
     _action(request, ApprovalAction.Kind.SUBMIT, actor, grant, comment)
     doc.approval_status = ApprovalStatus.PENDING
@@ -138,12 +132,10 @@ def approve(actor: Actor, request: ApprovalRequest, *, comment: str = "") -> App
     if last:
         request.status = ApprovalRequest.Status.APPROVED
         request.closed_at = timezone.now()
-        request.current_post_code = ""
         doc.approval_status = ApprovalStatus.APPROVED
         doc.save(update_fields=["approval_status"])
     else:
         request.step_index += 1
-        _set_current_step(request, doc_type)
     request.save()
     audit.record(actor, action="approval.approve", obj=doc, org=request.org, grant=grant,
                  ref=f"approval:{request.pk}", reason=comment,
@@ -161,7 +153,6 @@ def reject(actor: Actor, request: ApprovalRequest, *, comment: str) -> ApprovalR
     _action(request, ApprovalAction.Kind.REJECT, actor, grant, comment, str(step.name))
     request.status = ApprovalRequest.Status.REJECTED
     request.closed_at = timezone.now()
-    request.current_post_code = ""
     request.save()
     doc.approval_status = ApprovalStatus.REJECTED
     doc.save(update_fields=["approval_status"])
@@ -185,7 +176,6 @@ def withdraw(actor: Actor, request: ApprovalRequest, *, comment: str = "") -> Ap
     _action(request, ApprovalAction.Kind.WITHDRAW, actor, None, comment)
     request.status = ApprovalRequest.Status.WITHDRAWN
     request.closed_at = timezone.now()
-    request.current_post_code = ""
     request.save()
     doc.approval_status = ApprovalStatus.WITHDRAWN
     doc.save(update_fields=["approval_status"])
