@@ -62,8 +62,3 @@ class InvalidTransition(BusinessError):
     status = 409
     default_message = _("This action is not possible in the document's current state.")
 
-
-class Conflict(BusinessError):
-    code = "conflict"
-    status = 409
-    default_message = _("The record was changed or already exists.")

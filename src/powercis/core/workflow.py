@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from django.apps import apps
 
 
 @dataclass(frozen=True)
@@ -47,10 +46,6 @@ class DocumentType:
     #: ids of staff who processed the document, or whom it concerns, and so may not approve it
     processors: Callable = field(default=lambda doc: set())
     title: Callable = field(default=lambda doc: str(doc))
-    url_name: str = ""
-
-    def model_class(self):
-        return apps.get_model(self.model)
 
 
 _REGISTRY: dict[str, DocumentType] = {}

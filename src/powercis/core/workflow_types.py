@@ -29,6 +29,5 @@ POST_GRANT = workflow.register(
         # the person who would receive the post may not approve the grant either
         processors=lambda doc: {doc.staff_id},
         title=_grant_title,
-        url_name="core:grant_detail",
     )
 )

@@ -34,19 +34,12 @@ class ApprovableDocument(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
-    #: the document type code registered in core.workflow
+    #: the document type code registered in core.workflow; its services call
+    #: ``services.approvals.ensure_editable`` before any change
     doc_type: str = ""
 
     class Meta:
         abstract = True
-
-    @property
-    def is_locked(self) -> bool:
-        return self.approval_status == ApprovalStatus.PENDING
-
-    @property
-    def is_editable(self) -> bool:
-        return self.approval_status in (ApprovalStatus.DRAFT, ApprovalStatus.REJECTED, ApprovalStatus.WITHDRAWN)
 
 
 class ApprovalRequest(models.Model):

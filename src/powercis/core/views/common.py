@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from .. import authz
 from ..context import Actor
-from ..errors import BusinessError, NotAuthorized, NotFound
+from ..errors import BusinessError, NotFound
 
 
 def requires(*perms: str):
@@ -85,5 +85,3 @@ def page(request, queryset, per_page: int = 50):
     encoded = query.urlencode()
     return {"page_obj": page_obj, "query_without_page": f"{encoded}&" if encoded else ""}
 
-
-__all__ = ["NotAuthorized", "actor", "changed_fields", "page", "refuse_unless", "requires", "run", "scoped_get"]
