@@ -82,6 +82,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "powercis.core",
+    "powercis.customers",
+    "powercis.grid",
+    "powercis.metering",
+    "powercis.search",
     "powercis.web",
 ]
 

@@ -6,6 +6,7 @@ from .codes import CodeItem, CodeTable
 from .grants import PostGrantRequest
 from .orgs import Org, OrgLevel
 from .posts import DataScope, Permission, Post, PostAssignment, SodRule
+from .scoped import OrgScopedModel, org_scoped_models
 from .staff import Staff
 from .tokens import ApiToken
 
@@ -26,10 +27,12 @@ __all__ = [
     "DataScope",
     "Org",
     "OrgLevel",
+    "OrgScopedModel",
     "Permission",
     "Post",
     "PostAssignment",
     "PostGrantRequest",
     "SodRule",
     "Staff",
+    "org_scoped_models",
 ]

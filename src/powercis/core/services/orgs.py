@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from .. import audit, authz
 from ..context import Actor
 from ..errors import NotAuthorized, ValidationFailed
-from ..models import DataScope, Org, OrgLevel, Staff
+from ..models import DataScope, Org, OrgLevel, Staff, org_scoped_models
 from ..models.orgs import LEVEL_RANK, path_segment
 from .base import apply_changes, validated
 
@@ -125,6 +125,9 @@ def move_org(actor: Actor, org: Org, new_parent: Org, *, reason: str = "") -> Or
         depth=F("depth") + delta,
     )
     Org.objects.filter(pk=org.pk).update(parent=new_parent)
+    for model in org_scoped_models():
+        model.objects.filter(org_path__startswith=old_path).update(
+            org_path=Concat(Value(new_path), Substr("org_path", len(old_path) + 1)))
     org.refresh_from_db()
     audit.record_update(actor, org, before, grant=grant, reason=reason)
     return org

@@ -1,0 +1,1 @@
+"""Search index models (see the app's docstring)."""
