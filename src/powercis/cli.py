@@ -19,6 +19,7 @@ COMMANDS = (
     ("migrate", "创建或升级数据库结构 / create or upgrade the database schema"),
     ("createadmin", "创建安装管理员（数据范围：全部单位）/ create the installation administrator"),
     ("audit verify", "校验哈希链审计日志 / verify the hash-chained audit trail"),
+    ("accounts roll-forward", "使到期生效的用电变更生效（每日）/ apply account changes whose date has come (daily)"),
 )
 
 HELP_FLAGS = {"-h", "--help", "help"}

@@ -41,6 +41,20 @@ class IdFilter(filters.NumberFilter):
         super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
 
 
+class OrgSubtreeFilter(IdFilter):
+    """``?org=<id>``: rows of that org and everything below it, by the row's org path (scope still applies)."""
+
+    def __init__(self, *args, path_field: str = "org_path", **kwargs):
+        self.path_field = path_field
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if value in (None, ""):
+            return qs
+        org = Org.objects.filter(pk=value).first()
+        return qs.filter(**{f"{self.path_field}__startswith": org.path}) if org else qs.none()
+
+
 class SearchFilter(filters.CharFilter):
     """Case-insensitive substring search over ``fields``."""
 

@@ -26,7 +26,7 @@ from .. import closing
 from ..models import Account, AccountChange, AccountStatus, CapacityBasis, ChangeKind, Customer
 from ..selectors import account_as_of
 from .records import _check_capacities, check_codes
-from .versions import drop_scheduled_resumptions, refresh_current, values_of, write_version
+from .versions import check_effective_date, drop_scheduled_resumptions, refresh_current, values_of, write_version
 
 RECLASSIFY_FIELDS = ("usage_category", "tariff_code", "voltage_level", "pf_standard", "capacity_basis",
                      "metering_mode")
@@ -158,6 +158,7 @@ def new_values(account: Account, doc: AccountChange) -> dict:
     """The versioned values the change sets, checked against what is in force on its date."""
     if account.status == AccountStatus.CLOSED and doc.kind != ChangeKind.CLOSE:
         raise ValidationFailed(_("The account is closed; a closed account cannot change."))
+    check_effective_date(account, doc.effective_date)
     return BUILDERS[doc.kind](account, _state(account, doc.effective_date), doc.values or {}, doc)
 
 

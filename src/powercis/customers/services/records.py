@@ -168,9 +168,11 @@ def add_contact(actor: Actor, customer: Customer, *, name: str, role: str = Cust
 
 
 @transaction.atomic
-def remove_contact(actor: Actor, contact: CustomerContact, *, reason: str = "") -> None:
+def remove_contact(actor: Actor, contact: CustomerContact, *, reason: str = "") -> Customer:
+    """Remove a contact person; returns the customer."""
     grant = authz.require(actor, "customers.edit", contact.customer.org)
     before = audit.snapshot(contact)
     org = contact.customer.org
+    audit.record_delete(actor, contact, before, org=org, grant=grant, reason=reason)  # while it still has its id
     contact.delete()
-    audit.record_delete(actor, contact, before, org=org, grant=grant, reason=reason)
+    return contact.customer

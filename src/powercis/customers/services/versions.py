@@ -43,12 +43,8 @@ def first_version(account: Account) -> AccountVersion:
                                          **_as_model_kwargs(values_of(account)))
 
 
-def write_version(account: Account, on: dt.date, changes: dict, *, change: AccountChange | None = None,
-                  scheduled_resumption: bool = False) -> AccountVersion:
-    """Make ``changes`` hold from ``on``; returns the version that starts then.
-
-    The caller holds a lock on the account and has checked permissions.
-    """
+def check_effective_date(account: Account, on: dt.date) -> None:
+    """A change may take effect from the connection date on, and not before a change already recorded."""
     if on < account.opened_on:
         raise ValidationFailed(fields={"effective_date": [
             _("The account was connected on %(date)s; a change cannot take effect before that.")
@@ -58,6 +54,15 @@ def write_version(account: Account, on: dt.date, changes: dict, *, change: Accou
         raise ValidationFailed(fields={"effective_date": [
             _("A change already takes effect on %(date)s; a change dated before it cannot be recorded.")
             % {"date": later.valid_from}]})
+
+
+def write_version(account: Account, on: dt.date, changes: dict, *, change: AccountChange | None = None,
+                  scheduled_resumption: bool = False) -> AccountVersion:
+    """Make ``changes`` hold from ``on``; returns the version that starts then.
+
+    The caller holds a lock on the account and has checked permissions.
+    """
+    check_effective_date(account, on)
     # a scheduled resumption after this date stays: it restores the account at its planned end,
     # and takes over the changes except those a suspension makes
     carried = {k: v for k, v in changes.items() if k not in SUSPENSION_FIELDS}
