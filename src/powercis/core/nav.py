@@ -73,11 +73,16 @@ def menu_for(user) -> list[VisibleSection]:
 
 def register_core_menu() -> None:
     section("workbench", _("Workbench"), "bi-house", 0)
+    section("archive_io", _("Import and export"), "bi-arrow-left-right", 40)
     section("admin", _("Administration"), "bi-diagram-3", 90)
     section("audit", _("Audit"), "bi-shield-check", 95)
     register("workbench", NavItem(_("Dashboard"), "web:dashboard"))
     register("workbench", NavItem(_("My inbox"), "core:inbox"))
     register("workbench", NavItem(_("My requests"), "core:my_requests"))
+    # the permissions of the importable entities (core.bulkio specs): the archive, metering and the grid
+    bulk_perms = ("customers.import", "metering.edit", "grid.edit")
+    register("archive_io", NavItem(_("Import"), "core:bulk_import", bulk_perms))
+    register("archive_io", NavItem(_("Export"), "core:bulk_export", bulk_perms))
     register("admin", NavItem(_("Org tree"), "core:org_tree", ("core.view_orgs",)))
     register("admin", NavItem(_("Staff"), "core:staff_list", ("core.view_staff",)))
     register("admin", NavItem(_("Posts"), "core:post_list", ("core.view_staff",)))

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import approvals, audit, auth, codes, orgs, posts, sod, staff, tokens
+from .views import approvals, audit, auth, bulk, codes, orgs, posts, sod, staff, tokens
 
 app_name = "core"
 
@@ -54,4 +54,10 @@ urlpatterns = [
     path("codes/", codes.code_tables, name="code_tables"),
     path("codes/<int:pk>/", codes.code_table_detail, name="code_table_detail"),
     path("codes/items/<int:pk>/", codes.code_item_edit, name="code_item_edit"),
+    path("archive/import/", bulk.import_page, name="bulk_import"),
+    path("archive/import/template/<slug:entity>/<slug:fmt>/", bulk.import_template, name="bulk_template"),
+    path("archive/import/batches/<int:pk>/", bulk.batch_detail, name="bulk_batch"),
+    path("archive/import/batches/<int:pk>/commit/", bulk.batch_commit, name="bulk_commit"),
+    path("archive/import/batches/<int:pk>/errors/<slug:fmt>/", bulk.batch_errors, name="bulk_errors"),
+    path("archive/export/", bulk.export_page, name="bulk_export"),
 ]

@@ -4,6 +4,7 @@ from .approvals import ApprovableDocument, ApprovalAction, ApprovalRequest, Appr
 from .audit import AlertKind, AuditAlert, AuditAlertRule, AuditCategory, AuditChainHead, AuditRecord
 from .codes import CodeItem, CodeTable
 from .grants import PostGrantRequest
+from .imports import ImportBatch
 from .orgs import Org, OrgLevel
 from .posts import DataScope, Permission, Post, PostAssignment, SodRule
 from .scoped import OrgScopedModel, org_scoped_models
@@ -24,6 +25,7 @@ __all__ = [
     "AuditRecord",
     "CodeItem",
     "CodeTable",
+    "ImportBatch",
     "DataScope",
     "Org",
     "OrgLevel",
