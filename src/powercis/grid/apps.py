@@ -11,6 +11,7 @@ class GridConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from . import bulk  # noqa: F401  (registers the import/export specs)
         from .nav import register_menu
 
         register_menu()

@@ -117,6 +117,8 @@ class Community(OrgScopedModel, GeoMixin):
     name = models.CharField(_("name"), max_length=100)
     address = models.CharField(_("address"), max_length=200, blank=True)
     geometry = models.JSONField(_("outline (GeoJSON)"), null=True, blank=True)
+    #: db_default too, so that bulk COPY writers that do not name the column get active rows
+    is_active = models.BooleanField(_("active"), default=True, db_default=True)
 
     class Meta:
         verbose_name = _("community")
@@ -134,6 +136,7 @@ class Building(OrgScopedModel, GeoMixin):
     code = models.CharField(_("code"), max_length=32)
     name = models.CharField(_("name"), max_length=100)
     geometry = models.JSONField(_("outline (GeoJSON)"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True, db_default=True)
 
     class Meta:
         verbose_name = _("building")
