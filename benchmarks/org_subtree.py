@@ -21,6 +21,7 @@ server and the login; the benchmark creates the scratch database ``powercis_benc
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import shutil
@@ -205,27 +206,34 @@ def run(args: argparse.Namespace) -> None:
         print(authz.restrict(Staff.objects.all(), users[city.pk], "core.view_staff").explain())
 
 
-def main() -> None:
-    args = parse_args()
+@contextlib.contextmanager
+def scratch_database(database_url: str, scratch_db: str):
+    """Point powercis at a scratch database (``scratch_db`` on that PostgreSQL server, or SQLite); drop it after."""
     scratch_dir = Path(tempfile.mkdtemp(prefix="powercis-bench-", dir="/tmp"))
     os.environ["POWERCIS_VAR_DIR"] = str(scratch_dir)
     os.environ["DJANGO_SETTINGS_MODULE"] = "powercis.settings"
-    postgres = args.database_url.startswith(("postgres://", "postgresql://"))
+    postgres = database_url.startswith(("postgres://", "postgresql://"))
     if postgres:
-        os.environ["POWERCIS_DATABASE_URL"] = create_scratch_postgres(args.database_url, args.scratch_db)
-    elif args.database_url:
+        os.environ["POWERCIS_DATABASE_URL"] = create_scratch_postgres(database_url, scratch_db)
+    elif database_url:
         sys.exit("--database-url takes a postgres:// URL; SQLite always uses a scratch file")
     else:
         os.environ["POWERCIS_DATABASE_URL"] = f"sqlite:///{scratch_dir / 'bench.sqlite3'}"
     try:
-        run(args)
+        yield
     finally:
         if postgres:
             from django.db import connections
 
             connections.close_all()
-            drop_scratch_postgres(args.database_url, args.scratch_db)
+            drop_scratch_postgres(database_url, scratch_db)
         shutil.rmtree(scratch_dir, ignore_errors=True)
+
+
+def main() -> None:
+    args = parse_args()
+    with scratch_database(args.database_url, args.scratch_db):
+        run(args)
 
 
 if __name__ == "__main__":

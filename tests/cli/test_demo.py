@@ -8,11 +8,13 @@ from powercis.core.models import AuditRecord, Org
 
 
 def test_demo_twice_reuses_the_data(db):
+    call_command("demo", "--no-serve", "--accounts", "300", stdout=io.StringIO())  # generates the accounts once
     orgs, records = Org.objects.count(), AuditRecord.objects.count()
     for _run in range(2):
         out = io.StringIO()
-        call_command("demo", "--no-serve", stdout=out)
+        call_command("demo", "--no-serve", "--accounts", "300", stdout=out)
         assert "reused" in out.getvalue()
+        assert "Synthetic utility already present, reused: 300 accounts" in out.getvalue()
     assert (Org.objects.count(), AuditRecord.objects.count()) == (orgs, records)
     for username, full_name, *_rest in LOGINS:
         assert username in out.getvalue() and full_name in out.getvalue()
@@ -24,12 +26,14 @@ def test_demo_on_an_empty_database_loads_once(run_cli, tmp_path):
     first = run_cli("demo", "--no-serve")
     assert first.returncode == 0, first.stderr
     assert "Demo data loaded" in first.stdout
+    assert "Synthetic utility generated: 3,000 accounts" in first.stdout
     assert "演示账号 / Demo logins" in first.stdout
     assert f"Password (every login): {DEMO_PASSWORD}" in first.stdout
 
     second = run_cli("demo", "--no-serve")
     assert second.returncode == 0, second.stderr
     assert "Demo data already present, reused" in second.stdout
+    assert "Synthetic utility already present, reused" in second.stdout
     database = sqlite3.connect(tmp_path / "var" / "powercis.sqlite3")
     assert database.execute("SELECT count(*) FROM core_org").fetchone() == (10,)
 
