@@ -14,11 +14,12 @@ from importlib import metadata
 
 #: (command, one-line description) shown by ``powercis --help``
 COMMANDS = (
-    ("demo", "载入演示公司并启动服务 / load the demo company and serve it on http://127.0.0.1"),
+    ("demo", "载入演示公司与模拟用电户并启动服务 / load the demo company and a synthetic utility, then serve it"),
     ("serve", "以 gunicorn 启动 Web 服务 / serve the web application with gunicorn"),
     ("migrate", "创建或升级数据库结构 / create or upgrade the database schema"),
     ("createadmin", "创建安装管理员（数据范围：全部单位）/ create the installation administrator"),
     ("audit verify", "校验哈希链审计日志 / verify the hash-chained audit trail"),
+    ("search rebuild", "重建档案查询索引 / rebuild the archive search index"),
     ("accounts roll-forward", "使到期生效的用电变更生效（每日）/ apply account changes whose date has come (daily)"),
 )
 

@@ -86,6 +86,8 @@ INSTALLED_APPS = [
     "powercis.grid",
     "powercis.metering",
     "powercis.search",
+    "powercis.topology",
+    "powercis.synthetic",
     "powercis.web",
 ]
 
@@ -195,12 +197,31 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
+# Map background tiles: none by default (the map works offline); production may name its own or
+# Tianditu's tile server as a Leaflet URL template (docs/decisions/0010-map-and-topology.md).
+POWERCIS_MAP_TILE_URL = env_str("POWERCIS_MAP_TILE_URL")
+POWERCIS_MAP_TILE_ATTRIBUTION = env_str("POWERCIS_MAP_TILE_ATTRIBUTION")
+
+
+def _tile_sources(template: str) -> list[str]:
+    """The img-src entry that lets the browser fetch tiles from ``template`` (``{s}`` in the host → ``*.``)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(template)
+    if not parts.scheme or not parts.netloc:
+        return []  # a path on this server: 'self' already allows it
+    host = parts.netloc
+    if "{" in host:
+        host = "*." + host.split(".", 1)[1]
+    return [f"{parts.scheme}://{host}"]
+
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'", "data:", *_tile_sources(POWERCIS_MAP_TILE_URL)],
         "font-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
         "frame-ancestors": ["'none'"],
@@ -284,6 +305,15 @@ SPECTACULAR_SETTINGS = {
         "AlertKindEnum": "powercis.core.models.AlertKind",
         "AuditAlertStatusEnum": "powercis.core.models.AuditAlert.Status",
         "LanguageEnum": "powercis.settings.LANGUAGES",
+        "AccountStatusEnum": "powercis.customers.models.AccountStatus",
+        "AccountChangeKindEnum": "powercis.customers.models.ChangeKind",
+        "ContractKindEnum": "powercis.customers.models.SupplyContract.Kind",
+        "ContractStatusEnum": "powercis.customers.models.SupplyContract.Status",
+        "MeteringPointKindEnum": "powercis.metering.models.MeteringPoint.Kind",
+        "AssetStatusEnum": "powercis.metering.models.AssetStatus",
+        "InstrumentTransformerKindEnum": "powercis.metering.models.InstrumentTransformer.Kind",
+        "MeterPhaseEnum": "powercis.metering.models.Meter.Phase",
+        "TransformerPhaseEnum": ["A", "B", "C"],
     },
 }
 

@@ -30,7 +30,10 @@ def test_menus_differ_by_post(as_user):
             "core:audit_search", "core:alert_rules"} <= admin_menu
     assert "core:alert_list" not in admin_menu  # handling alerts is the auditors' and managers' job
     reader_menu = menu_entries(as_user("reader").get("/").content.decode())
-    assert reader_menu == {"web:dashboard", "core:inbox", "core:my_requests"}
+    # the meter reader looks accounts and metering points up, and administers and changes nothing
+    assert {"web:dashboard", "core:inbox", "customers:account_list", "metering:point_list"} <= reader_menu
+    assert not reader_menu & {"core:org_tree", "core:staff_list", "core:audit_search", "customers:change_list",
+                              "grid:substation_list", "core:code_tables"}
 
 
 def test_refused_page_says_which_permission(as_user):

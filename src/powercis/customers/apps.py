@@ -12,6 +12,9 @@ class CustomersConfig(AppConfig):
 
     def ready(self) -> None:
         from . import workflow_types  # noqa: F401  (registers the account change document type)
+        from . import bulk  # noqa: F401  (registers the import/export specs)
+        from .account_panels import register_panels
         from .nav import register_menu
 
         register_menu()
+        register_panels()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.utils.translation import gettext as _
 
 from powercis.core import codelists
@@ -32,7 +34,9 @@ def display_value(account: Account, field: str, value) -> str:
 def change_rows(doc: AccountChange) -> list[tuple[str, str, str]]:
     """(attribute, value in force on the effective date, proposed value) for each value of the change."""
     account = doc.account
-    version = account_as_of(account, doc.effective_date)
+    # once applied, the version from the effective date is the change's own: compare with the one it replaced
+    on = doc.effective_date - dt.timedelta(days=1) if doc.applied_at else doc.effective_date
+    version = account_as_of(account, on)
     before = values_of(version) if version else {}
     labels = {f.name: str(f.verbose_name) for f in Account._meta.fields}
     labels["suspended_capacity"] = _("Capacity suspended (kVA)")

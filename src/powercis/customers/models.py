@@ -138,7 +138,11 @@ class Account(OrgScopedModel, BillingAttributes):
         verbose_name_plural = _("accounts")
         ordering = ["company_id", "account_no"]
         constraints = [models.UniqueConstraint(fields=["company", "account_no"], name="customers_account_uniq")]
-        indexes = [models.Index(fields=["org_path", "account_no"], name="customers_account_scope")]
+        indexes = [
+            models.Index(fields=["org_path", "account_no"], name="customers_account_scope"),
+            # the map asks for the accounts inside a bounding box
+            models.Index(fields=["longitude", "latitude"], name="customers_account_lonlat"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.account_no} {self.name}"

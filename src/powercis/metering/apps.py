@@ -12,6 +12,9 @@ class MeteringConfig(AppConfig):
 
     def ready(self) -> None:
         from . import closing_checks  # noqa: F401  (an account with an installed meter cannot close)
+        from . import bulk  # noqa: F401  (registers the import/export specs)
+        from .account_panel import register_panel
         from .nav import register_menu
 
         register_menu()
+        register_panel()

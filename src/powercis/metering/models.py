@@ -70,6 +70,11 @@ class MeteringPoint(OrgScopedModel):
         verbose_name_plural = _("metering points")
         ordering = ["company_id", "code"]
         constraints = [models.UniqueConstraint(fields=["company", "code"], name="metering_point_uniq")]
+        indexes = [
+            # the map's bounding-box query and the topology checks' "assessment point of each area"
+            models.Index(fields=["longitude", "latitude"], name="metering_point_lonlat"),
+            models.Index(fields=["kind", "transformer_area"], name="metering_point_kind_area"),
+        ]
 
     def __str__(self) -> str:
         return self.code

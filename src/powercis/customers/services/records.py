@@ -164,6 +164,7 @@ def add_contact(actor: Actor, customer: Customer, *, name: str, role: str = Cust
     validated(contact)
     contact.save()
     audit.record_create(actor, contact, org=customer.org, grant=grant, reason=reason)
+    notify_accounts_changed(customer.accounts.values_list("pk", flat=True))  # contacts' phone tails are searchable
     return contact
 
 
@@ -175,4 +176,5 @@ def remove_contact(actor: Actor, contact: CustomerContact, *, reason: str = "") 
     org = contact.customer.org
     audit.record_delete(actor, contact, before, org=org, grant=grant, reason=reason)  # while it still has its id
     contact.delete()
+    notify_accounts_changed(contact.customer.accounts.values_list("pk", flat=True))
     return contact.customer

@@ -38,6 +38,6 @@ class Command(BaseCommand):
                 today = dt.date.fromisoformat(options["date"])
             except ValueError as exc:
                 raise CommandError("日期格式应为 YYYY-MM-DD / the date must be YYYY-MM-DD") from exc
-        updated = roll_forward(Actor.as_system("accounts roll-forward"), today=today,
+        updated = roll_forward(Actor.as_system("job"), today=today,
                                lookback_days=options["lookback_days"])
         self.stdout.write(f"已更新 {updated} 户 / {updated} accounts updated")
