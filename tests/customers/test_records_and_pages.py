@@ -194,3 +194,33 @@ def test_customer_pages_create_and_contacts(client, staff, org):
                 {"name": "赵电工", "role": "electrical", "mobile": "13500002222"})
     page = client.get(reverse("customers:customer_detail", args=[customer.pk])).content.decode()
     assert "赵电工" in page and "135****2222" in page and "13500002222" not in page
+
+
+def test_opening_an_account_through_the_page(client, staff, org):
+    owner = make.customer("HZ010101")
+    client.force_login(staff("custmgr"))
+    form = client.get(reverse("customers:account_open", args=[owner.pk])).content.decode()
+    assert 'name="usage_category"' in form and "RES_T" in form
+    response = client.post(reverse("customers:account_open", args=[owner.pk]), {
+        "account_no": "OPEN0001", "org": org("HZ010101").pk, "opened_on": "2025-03-01",
+        "service_address": "城关镇新华路9号", "usage_category": "RES_T", "voltage_level": "AC220V",
+        "contract_capacity": "0", "capacity_basis": "none", "pf_standard": "NONE", "metering_mode": "LL",
+        "importance_level": "NONE", "payment_method": "COUNTER"})
+    account = Account.objects.get(account_no="OPEN0001")
+    assert response.status_code == 302 and response["Location"] == reverse("customers:account_detail",
+                                                                            args=[account.pk])
+    assert (account.name, account.customer_id, account.opened_on) == (owner.name, owner.pk, D(2025, 3, 1))
+    assert account.versions.get().valid_from == D(2025, 3, 1)
+    # a clerk without customers.edit is refused
+    client.force_login(staff("clerk"))
+    assert client.get(reverse("customers:account_open", args=[owner.pk])).status_code == 403
+
+
+@pytest.mark.parametrize("name,args", [("customer_create", []), ("customer_edit", ["customer"]),
+                                       ("contract_create", ["account"]), ("account_edit", ["account"])])
+def test_record_forms_render_with_a_way_back(client, staff, name, args):
+    account = make.account("HZ010101")
+    ids = {"customer": account.customer_id, "account": account.pk}
+    client.force_login(staff("custmgr"))
+    page = client.get(reverse(f"customers:{name}", args=[ids[a] for a in args])).content.decode()
+    assert 'id="record-form"' in page and 'class="btn btn-link"' in page

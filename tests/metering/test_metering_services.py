@@ -156,3 +156,28 @@ def test_meter_registers_are_checked(org):
     meter = services.register_meter(make.system(), org=org("HZ010101"), asset_no="OK1",
                                     registers=["valley", "total", "peak"])
     assert meter.registers == ["total", "peak", "valley"]
+
+
+def test_metering_pages_install_a_meter_and_honour_scope(client, staff, org, hv_point):
+    from django.urls import reverse
+
+    o = org("HZ010101")
+    services.register_meter(make.system(), org=o, asset_no="PAGE1", registers=["total", "peak"])
+    client.force_login(staff("metering"))
+    for name in ("point_list", "meter_list", "transformer_list", "meter_register", "transformer_register"):
+        assert client.get(reverse(f"metering:{name}")).status_code == 200
+    url = reverse("metering:point_detail", args=[hv_point.pk])
+    form = client.get(url + "?asset_no=PAGE1").content.decode()
+    assert 'name="install_total"' in form and 'name="install_peak"' in form
+    response = client.post(url, {"asset_no": "PAGE1", "action": "install", "on": "2024-02-01", "install_total": "12.5",
+                                 "install_peak": "3", "work_order_ref": "ZB-1", "reason": ""})
+    assert response.status_code == 302
+    inst = selectors.current_meter_installation(hv_point)
+    assert (inst.meter.asset_no, inst.install_reads, inst.work_order_ref) == ("PAGE1", {"total": "12.5", "peak": "3"},
+                                                                            "ZB-1")
+    other = services.create_point(make.system(), org=org("HZ010201"), code="FAR1", voltage_level="AC380V",
+                                  kind="assessment")
+    assert client.get(reverse("metering:point_detail", args=[other.pk])).status_code == 404
+    client.force_login(staff("clerk"))  # may look, may not install
+    page = client.get(url).content.decode()
+    assert "PAGE1" in page and 'id="install-form"' not in page

@@ -77,4 +77,5 @@ def account_open(request, customer_pk):
             return redirect("customers:account_detail", account.pk)
     return render(request, "customers/form.html", {
         "form": form, "title": _("Open an account for %(name)s") % {"name": customer.name},
+        "cancel": reverse("customers:customer_detail", args=[customer.pk]),
     })

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -50,6 +51,7 @@ def contract_create(request, account_pk):
             return redirect("customers:account_detail", account.pk)
     return render(request, "customers/form.html", {
         "form": form, "title": _("New supply contract for %(no)s") % {"no": account.account_no},
+        "cancel": reverse("customers:account_detail", args=[account.pk]),
     })
 
 
@@ -68,6 +70,7 @@ def contract_renew(request, pk):
     return render(request, "customers/form.html", {
         "form": form, "title": _("Renew contract %(no)s (version %(v)s)") % {"no": contract.contract_no,
                                                                               "v": contract.version},
+        "cancel": reverse("customers:account_detail", args=[contract.account_id]),
     })
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -60,7 +61,8 @@ def customer_create(request):
         if customer is not None:
             messages.success(request, _("Customer %(no)s was created.") % {"no": customer.customer_no})
             return redirect("customers:customer_detail", customer.pk)
-    return render(request, "customers/form.html", {"form": form, "title": _("New customer")})
+    return render(request, "customers/form.html", {"form": form, "title": _("New customer"),
+                                                   "cancel": reverse("customers:customer_list")})
 
 
 @requires("customers.edit")
@@ -77,6 +79,7 @@ def customer_edit(request, pk):
             return redirect("customers:customer_detail", customer.pk)
     return render(request, "customers/form.html", {
         "form": form, "title": _("Edit customer %(no)s") % {"no": customer.customer_no},
+        "cancel": reverse("customers:customer_detail", args=[customer.pk]),
     })
 
 
