@@ -23,8 +23,8 @@ Run from the repository root:
     .venv/bin/python benchmarks/topology.py --database-url postgres://postgres@127.0.0.1:5432/postgres
 
 ``--accounts`` (default 1,000,000), ``--per-area`` (200), ``--repeat`` (7), ``--keep`` leaves the
-database ``bench_topology`` for ``--reuse`` (timings only), ``--suggested-indexes`` measures again
-after adding coordinate indexes and a (kind, area) index that the schema does not have.
+database ``bench_topology`` for ``--reuse`` (timings only).  The schema is the migrated one, with the
+coordinate indexes and the (kind, area) index of metering points that the map and the checks use.
 """
 
 from __future__ import annotations
@@ -60,17 +60,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--reuse", action="store_true")
-    parser.add_argument("--suggested-indexes", action="store_true",
-                        help="measure again after adding the indexes of SUGGESTED_INDEXES (not in the schema)")
     return parser.parse_args()
-
-
-#: indexes the schema does not have; --suggested-indexes measures what they would change
-SUGGESTED_INDEXES = (
-    "CREATE INDEX bench_account_lonlat ON customers_account (longitude, latitude)",
-    "CREATE INDEX bench_point_lonlat ON metering_meteringpoint (longitude, latitude)",
-    "CREATE INDEX bench_point_kind_area ON metering_meteringpoint (kind, transformer_area_id)",
-)
 
 
 def square(lon: float, lat: float, d: float) -> str:
@@ -256,15 +246,6 @@ def main() -> None:
         print(f"machine: {cpu_model()}, {os.cpu_count()} cores; Python {platform.python_version()}; "
               f"Django {django.get_version()}; {database_version()}; load average {os.getloadavg()[0]:.2f}")
         measure(args.repeat)
-        if args.suggested_indexes:
-            from django.db import connection
-
-            with connection.cursor() as cursor:
-                for sql in SUGGESTED_INDEXES:
-                    cursor.execute(sql)
-                cursor.execute("ANALYZE")
-            print("\nwith " + "; ".join(SUGGESTED_INDEXES))
-            measure(args.repeat)
     finally:
         from django.db import connections
 

@@ -181,3 +181,20 @@ def test_metering_pages_install_a_meter_and_honour_scope(client, staff, org, hv_
     client.force_login(staff("clerk"))  # may look, may not install
     page = client.get(url).content.decode()
     assert "PAGE1" in page and 'id="install-form"' not in page
+
+
+def test_ct_install_and_removal_through_the_page(client, staff, org, hv_point):
+    from django.urls import reverse
+
+    cts, _pts = ct_pt(org, "pg")
+    client.force_login(staff("metering"))
+    client.post(reverse("metering:point_transformer_install", args=[hv_point.pk]),
+                {"asset_no": cts[0].asset_no, "phase": "A", "on": "2024-01-01", "work_order_ref": "ZB-2"})
+    hv_point.refresh_from_db()
+    assert hv_point.multiplier == Decimal("30.00")
+    inst = selectors.transformers_on(hv_point)[0]
+    client.post(reverse("metering:point_transformer_remove", args=[inst.pk]), {"on": ""})
+    assert selectors.transformers_on(hv_point) == [inst]  # no date: nothing removed
+    client.post(reverse("metering:point_transformer_remove", args=[inst.pk]), {"on": "2024-06-01"})
+    hv_point.refresh_from_db()
+    assert selectors.transformers_on(hv_point) == [] and hv_point.multiplier == Decimal("1.00")

@@ -20,20 +20,26 @@ from .panels import Panel, register
 
 def _labelled(account: Account, obj) -> list[tuple[str, str]]:
     """(label, display value) of the billing attributes, code fields shown with their code-table labels."""
-    company = account.company_id
-    rows = [
+    tables = {t: codelists.codes_of(account.company_id, t, active_only=False)
+              for t in ("usage_category", "voltage_level", "pf_standard", "metering_mode")}
+
+    def coded(table: str, code: str, with_code: bool = True) -> str:
+        item = tables[table].get(code)
+        label = item.label if item else code
+        return f"{code} {label}" if with_code and item else label
+
+    return [
         (_("Account name"), obj.name),
-        (_("Usage category"), f"{obj.usage_category} {codelists.label(company, 'usage_category', obj.usage_category)}"),
-        (_("Voltage level"), f"{obj.voltage_level} {codelists.label(company, 'voltage_level', obj.voltage_level)}"),
+        (_("Usage category"), coded("usage_category", obj.usage_category)),
+        (_("Voltage level"), coded("voltage_level", obj.voltage_level)),
         (_("Tariff code"), obj.tariff_code or "—"),
         (_("Contract capacity (kVA)"), obj.contract_capacity),
         (_("Running capacity (kVA)"), obj.running_capacity),
         (_("Capacity charge basis"), obj.get_capacity_basis_display()),
-        (_("Power-factor standard"), codelists.label(company, "pf_standard", obj.pf_standard)),
-        (_("Metering mode"), codelists.label(company, "metering_mode", obj.metering_mode)),
+        (_("Power-factor standard"), coded("pf_standard", obj.pf_standard, with_code=False)),
+        (_("Metering mode"), coded("metering_mode", obj.metering_mode, with_code=False)),
         (_("Status"), obj.get_status_display()),
     ]
-    return rows
 
 
 def _attributes(request, account):

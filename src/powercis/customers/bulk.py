@@ -21,7 +21,7 @@ from powercis.core.errors import ValidationFailed
 from powercis.core.masking import mask_id_number, mask_phone
 
 from .models import Account, AccountStatus, AccountVersion, CapacityBasis, CertificateType, Customer
-from .services.records import NUMBER, PHONE, _check_capacities
+from .services.records import NUMBER, PHONE, check_capacities
 from .signals import notify_accounts_changed
 
 #: a customer or account referenced from a file must be one the user may see or manage
@@ -122,7 +122,7 @@ class AccountSpec(EntitySpec):
             if None in (values.get("contract_capacity"), values.get("running_capacity"), values.get("capacity_basis")):
                 continue
             try:  # the single-account rule (services.records.open_account applies it too)
-                _check_capacities({k: values[k] for k in ("contract_capacity", "running_capacity", "capacity_basis")})
+                check_capacities({k: values[k] for k in ("contract_capacity", "running_capacity", "capacity_basis")})
             except ValidationFailed as exc:
                 for field, messages in exc.fields.items():
                     ctx.error(row, field, str(messages[0]))

@@ -2,7 +2,7 @@
 
 Metering points refer to their account, transformer area, building and parent point by
 number; a parent may be in the same file.  The rules are the metering services' own
-(``_check_parent``, ``_check_deduction``: a 定比 is a share between 0 and 1, a 定量 a
+(``check_parent``, ``check_deduction``: a 定比 is a share between 0 and 1, a 定量 a
 positive kWh figure, both only under a parent point of the same account, billing rules
 §6.5), applied to each row before anything is written.  The multiplier is not a column:
 it is derived from the CT/PT installed (§6.1) and starts at 1.
@@ -34,7 +34,7 @@ from powercis.grid.selectors import GRID_PERMS
 
 from .models import REGISTERS, AssetStatus, Meter, MeterInstallation, MeteringPoint
 from .selectors import VIEW_PERMS
-from .services import _check_deduction, _check_parent, _check_registers, checked_reads
+from .services import check_deduction, check_parent, check_registers, checked_reads
 
 #: metering points and meters: the archive import role or the metering staff's own permission
 METERING_PERMS = ("customers.import", "metering.edit")
@@ -124,7 +124,7 @@ class MeteringPointSpec(EntitySpec):
                 continue
             point = _unsaved(row)
             point.parent = parent
-            for rule in (_check_parent, _check_deduction):
+            for rule in (check_parent, check_deduction):
                 try:
                     rule(point)
                 except ValidationFailed as exc:
@@ -229,7 +229,7 @@ class MeterSpec(EntitySpec):
             values = row.values
             if values.get("registers") is not None:
                 try:
-                    values["registers"] = _check_registers(values["registers"])
+                    values["registers"] = check_registers(values["registers"])
                 except ValidationFailed as exc:
                     ctx.error(row, "registers", str(exc.fields["registers"][0]))
             point = row.refs.get("point_code")

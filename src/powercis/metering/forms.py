@@ -57,9 +57,13 @@ class InstallForm(ReadsMixin, BootstrapMixin, forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
 
 
-class TransformerInstallForm(BootstrapMixin, forms.Form):
+class TransformerRemoveForm(BootstrapMixin, forms.Form):
+    on = forms.DateField(label=_("Date"), widget=DATE)
+    work_order_ref = forms.CharField(label=_("Work order"), max_length=40, required=False)
+
+
+class TransformerInstallForm(TransformerRemoveForm):
     asset_no = forms.CharField(label=_("CT/PT asset number"), max_length=32)
     phase = forms.ChoiceField(label=_("Phase"), choices=[("", "—"), ("A", "A"), ("B", "B"), ("C", "C")],
                               required=False)
-    on = forms.DateField(label=_("Date"), widget=DATE)
-    work_order_ref = forms.CharField(label=_("Work order"), max_length=40, required=False)
+    field_order = ["asset_no", "phase", "on", "work_order_ref"]

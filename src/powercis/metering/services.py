@@ -43,7 +43,7 @@ def _same_company(field: str, obj, company_id: int) -> None:
         raise ValidationFailed(fields={field: [_("It belongs to another company.")]})
 
 
-def _check_deduction(point: MeteringPoint) -> None:
+def check_deduction(point: MeteringPoint) -> None:
     """A deduction needs a parent point; a fixed ratio is a share (0–1), a fixed quantity a positive kWh figure."""
     if point.deduction == MeteringPoint.Deduction.NONE:
         return
@@ -58,7 +58,7 @@ def _check_deduction(point: MeteringPoint) -> None:
         raise ValidationFailed(fields={"deduction_value": [_("A fixed quantity is a positive number of kWh.")]})
 
 
-def _check_parent(point: MeteringPoint) -> None:
+def check_parent(point: MeteringPoint) -> None:
     parent = point.parent
     if parent is None:
         return
@@ -89,8 +89,8 @@ def create_point(actor: Actor, *, org: Org, code: str, voltage_level: str, kind:
                                  "usage_category": ("usage_category", fields.get("usage_category", ""))})
     point = MeteringPoint(org=org, company_id=company_id, code=code, kind=kind, account=account,
                           voltage_level=voltage_level, **fields)
-    _check_parent(point)
-    _check_deduction(point)
+    check_parent(point)
+    check_deduction(point)
     validated(point, exclude=["org_path"])
     point.save()
     audit.record_create(actor, point, org=org, grant=grant, reason=reason)
@@ -115,15 +115,15 @@ def update_point(actor: Actor, point: MeteringPoint, *, reason: str = "", ref: s
         raise ValidationFailed(fields={k: [_("This field cannot be changed here.")] for k in unknown})
     for name, value in changes.items():
         setattr(point, name, value)
-    _check_parent(point)
-    _check_deduction(point)
+    check_parent(point)
+    check_deduction(point)
     validated(point, exclude=["org_path"])
     point.save()
     audit.record_update(actor, point, before, grant=grant, reason=reason, ref=ref)
     return point
 
 
-def _check_registers(registers) -> list[str]:
+def check_registers(registers) -> list[str]:
     regs = [r for r in (registers or []) if r]
     bad = [r for r in regs if r not in REGISTERS]
     if bad or "total" not in regs:
@@ -140,7 +140,7 @@ def register_meter(actor: Actor, *, org: Org, asset_no: str, registers=("total",
     company_id = org.company_id or org.pk
     if Meter.objects.filter(company_id=company_id, asset_no=asset_no).exists():
         raise ValidationFailed(fields={"asset_no": [_("The asset number %(no)s is already in use.") % {"no": asset_no}]})
-    meter = Meter(org=org, company_id=company_id, asset_no=asset_no, registers=_check_registers(registers),
+    meter = Meter(org=org, company_id=company_id, asset_no=asset_no, registers=check_registers(registers),
                   status=AssetStatus.IN_STOCK, **fields)
     if not 4 <= meter.digits <= 10:
         raise ValidationFailed(fields={"digits": [_("A register has 4 to 10 integer digits.")]})
@@ -344,7 +344,7 @@ def update_meter(actor: Actor, meter: Meter, *, reason: str = "", **changes) -> 
         if meter.status == AssetStatus.IN_STOCK:
             allowed |= {"registers", "digits", "decimals"}
             if "registers" in changes:
-                changes["registers"] = _check_registers(changes["registers"])
+                changes["registers"] = check_registers(changes["registers"])
         apply_changes(actor, meter, changes, allowed=allowed, grant=grant, reason=reason,
                       exclude_validation=["org_path"])
         return meter

@@ -14,7 +14,13 @@ from powercis.core.views.common import actor, page, requires, run, scoped_get
 
 from . import selectors, services
 from .filters import MeteringPointFilter, MeterFilter
-from .forms import InstallForm, MeterRegisterForm, TransformerInstallForm, TransformerRegisterForm
+from .forms import (
+    InstallForm,
+    MeterRegisterForm,
+    TransformerInstallForm,
+    TransformerRegisterForm,
+    TransformerRemoveForm,
+)
 from .models import AssetStatus, InstrumentTransformer, MeterInstallation, TransformerInstallation
 
 VIEW = selectors.VIEW_PERMS
@@ -99,12 +105,11 @@ def point_transformer_install(request, pk):
 def point_transformer_remove(request, pk):
     inst = scoped_get(TransformerInstallation.objects.filter(
         metering_point__in=selectors.visible_points(request.user)), pk=pk)
-    form = TransformerInstallForm({**request.POST.dict(), "asset_no": "-"})
-    if form.is_valid() and run(request, None, services.remove_transformer, actor(request), inst,
-                               on=form.cleaned_data["on"], work_order_ref=form.cleaned_data["work_order_ref"]):
-        messages.success(request, _("The CT/PT was removed."))
-    elif not form.is_valid():
+    form = TransformerRemoveForm(request.POST)
+    if not form.is_valid():
         messages.error(request, _("Fill in the date."))
+    elif run(request, None, services.remove_transformer, actor(request), inst, **form.cleaned_data) is not None:
+        messages.success(request, _("The CT/PT was removed."))
     return redirect("metering:point_detail", inst.metering_point_id)
 
 

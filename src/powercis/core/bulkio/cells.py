@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from abc import ABC, abstractmethod
 from decimal import Decimal, InvalidOperation
 from operator import mul
 
@@ -52,11 +53,12 @@ def is_blank(raw) -> bool:
     return raw is None or (isinstance(raw, str) and not raw.strip(STRIP))
 
 
-class Parser:
+class Parser(ABC):
     """Base: ``parse`` a non-blank cell, ``describe`` the format, ``to_cell`` a value for export."""
 
+    @abstractmethod
     def parse(self, raw, ctx):
-        raise NotImplementedError
+        """The cell's value, or :class:`CellError` saying why it is not acceptable."""
 
     def describe(self) -> str:
         """The format in the reader's language, for the template's notes."""

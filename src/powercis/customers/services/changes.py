@@ -25,7 +25,7 @@ from powercis.core.services import approvals
 from .. import closing
 from ..models import Account, AccountChange, AccountStatus, CapacityBasis, ChangeKind, Customer
 from ..selectors import account_as_of
-from .records import _check_capacities, check_codes
+from .records import check_capacities, check_codes
 from .versions import check_effective_date, drop_scheduled_resumptions, refresh_current, values_of, write_version
 
 RECLASSIFY_FIELDS = ("usage_category", "tariff_code", "voltage_level", "pf_standard", "capacity_basis",
@@ -57,7 +57,7 @@ def _reclassify(account, state, values, doc) -> dict:
     check_codes(account.company_id, changes)
     if not any(changes[k] != state[k] for k in changes):
         raise ValidationFailed(_("The new values are the same as those in force on that date."))
-    _check_capacities({"contract_capacity": state["contract_capacity"],
+    check_capacities({"contract_capacity": state["contract_capacity"],
                        "capacity_basis": changes.get("capacity_basis", state["capacity_basis"])})
     return changes
 
@@ -78,7 +78,7 @@ def _capacity(increase: bool):
             if values["capacity_basis"] not in CapacityBasis.values:
                 raise ValidationFailed(fields={"capacity_basis": [_("Choose a valid capacity charge basis.")]})
             changes["capacity_basis"] = values["capacity_basis"]
-        _check_capacities({**changes, "capacity_basis": changes.get("capacity_basis", state["capacity_basis"])})
+        check_capacities({**changes, "capacity_basis": changes.get("capacity_basis", state["capacity_basis"])})
         return changes
     return build
 

@@ -90,7 +90,7 @@ def update_customer(actor: Actor, customer: Customer, *, reason: str = "", **cha
     return customer
 
 
-def _check_capacities(values: dict) -> None:
+def check_capacities(values: dict) -> None:
     errors = {}
     for name in ("contract_capacity", "running_capacity"):
         value = values.get(name)
@@ -128,7 +128,7 @@ def open_account(actor: Actor, *, customer: Customer, org: Org, account_no: str,
     values = dict(usage_category=usage_category, voltage_level=voltage_level, pf_standard=pf_standard,
                   metering_mode=metering_mode, **{k: v for k, v in fields.items() if k in CODE_TABLES})
     check_codes(company_id, values)
-    _check_capacities({"contract_capacity": contract_capacity, "running_capacity": running_capacity,
+    check_capacities({"contract_capacity": contract_capacity, "running_capacity": running_capacity,
                        "capacity_basis": capacity_basis})
     account = Account(
         org=org, company_id=company_id, customer=customer, account_no=account_no, name=name or customer.name,

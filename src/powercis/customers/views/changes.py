@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from powercis.core import authz
+from powercis.core.selectors import latest_approval
 from powercis.core.views.common import actor, page, requires, run, scoped_get
 
 from .. import selectors
@@ -67,16 +68,6 @@ def change_detail(request, pk):
     doc = scoped_get(selectors.visible_changes(request.user), pk=pk)
     account = doc.account
     return render(request, "customers/change_detail.html", {
-        "doc": doc, "account": account, "rows": change_rows(doc), "request_obj": latest_request(doc),
+        "doc": doc, "account": account, "rows": change_rows(doc), "request_obj": latest_approval(doc),
         "can_decide": authz.authorize(request.user, "customers.change_approve", account.org),
     })
-
-
-def latest_request(doc):
-    """The latest approval request of the document (open or closed)."""
-    from django.contrib.contenttypes.models import ContentType
-
-    from powercis.core.models import ApprovalRequest
-
-    return ApprovalRequest.objects.filter(content_type=ContentType.objects.get_for_model(type(doc)),
-                                          object_id=doc.pk).order_by("-submitted_at").first()
