@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "powercis.customers",
     "powercis.grid",
     "powercis.metering",
+    "powercis.reading",
     "powercis.search",
     "powercis.topology",
     "powercis.synthetic",

@@ -77,6 +77,8 @@ PERMISSIONS: tuple[PermissionSpec, ...] = (
     PermissionSpec("reading.manage_routes", "维护抄表段与抄表计划", "Maintain reading routes and plans"),
     PermissionSpec("reading.review", "抄表数据审核", "Review meter reads"),
     PermissionSpec("reading.collect", "管理采集任务", "Manage remote collection"),
+    PermissionSpec("reading.release_override", "有异常时强制发布抄表数据", "Release reads to billing despite open exceptions"),
+    PermissionSpec("reading.configure", "维护数据审核阈值", "Configure reading validation thresholds"),
     # tariffs
     PermissionSpec("tariffs.view", "查询电价", "View tariffs"),
     PermissionSpec("tariffs.change", "电价变更", "Change tariffs"),

@@ -10,6 +10,7 @@ from .posts import DataScope, Permission, Post, PostAssignment, SodRule
 from .scoped import OrgScopedModel, org_scoped_models
 from .staff import Staff
 from .tokens import ApiToken
+from .workorders import WorkOrder
 
 __all__ = [
     "AlertKind",
@@ -36,5 +37,6 @@ __all__ = [
     "PostGrantRequest",
     "SodRule",
     "Staff",
+    "WorkOrder",
     "org_scoped_models",
 ]

@@ -1,0 +1,11 @@
+"""Meter reading and data collection (抄表与采集): routes, plans, register reads, validation, collection."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ReadingConfig(AppConfig):
+    name = "powercis.reading"
+    label = "reading"
+    verbose_name = _("Meter reading")
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,139 @@
+"""Register reads (示数) and the deliveries they arrive in.
+
+A read is a fact: meter, register, instant, value, and where it came from.  Reads are
+append-only (DESIGN.md rule 7): a correction is a new read that names the one it
+corrects (``corrects``) with a higher ``revision``; the original keeps its value and is
+marked ``superseded``.  The key ``(meter, register, read_at, source, revision)`` makes
+every delivery idempotent: a head-end that sends the same day twice writes nothing the
+second time, and says so in the batch's counts.
+
+Rows of a delivery that cannot be accepted — unknown meter, unknown register, a value
+that is not a number, a date in the future — are kept in :class:`QuarantinedRead` with
+the reason, so that nothing sent is lost and the operator sees what to fix.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from powercis.core.models import OrgScopedModel
+
+
+class Source(models.TextChoices):
+    MANUAL = "manual", _("Manual entry")
+    HANDHELD = "handheld", _("Handheld")
+    IMPORT = "import", _("Reading sheet import")
+    REMOTE = "remote", _("Remote reading (DL/T 645)")
+    AMI = "ami", _("Collection head-end (daily frozen)")
+    ESTIMATE = "estimate", _("Estimate")
+    CORRECT = "correct", _("Correction")
+
+
+class ReadBatch(OrgScopedModel):
+    """One delivery of reads: a file, an API call, a collection run, a reader's session."""
+
+    class Status(models.TextChoices):
+        DONE = "done", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+
+    source = models.CharField(_("source"), max_length=8, choices=Source.choices)
+    #: the sender's key for this delivery; a second delivery with the same key is answered from the first
+    delivery_key = models.CharField(_("delivery key"), max_length=100, blank=True)
+    digest = models.CharField(_("content digest"), max_length=64, blank=True)
+    file_name = models.CharField(_("file name"), max_length=200, blank=True)
+    file_format = models.CharField(_("format"), max_length=8, blank=True)
+    sender = models.CharField(_("sender"), max_length=60, blank=True, help_text=_("Head-end or channel name."))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DONE)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("received by"), on_delete=models.PROTECT,
+                                    related_name="+", null=True, blank=True)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_accepted = models.PositiveIntegerField(_("accepted"), default=0)
+    rows_duplicate = models.PositiveIntegerField(_("already received"), default=0)
+    rows_quarantined = models.PositiveIntegerField(_("quarantined"), default=0)
+    rows_flagged = models.PositiveIntegerField(_("flagged by validation"), default=0)
+    seconds = models.FloatField(_("processing seconds"), default=0)
+    #: anything worth reporting about the delivery as a whole, e.g. clock drift found and corrected
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    message = models.CharField(_("message"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("read delivery")
+        verbose_name_plural = _("read deliveries")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "source", "delivery_key"], name="reading_batch_key",
+                                    condition=~models.Q(delivery_key="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} {self.received_at:%Y-%m-%d %H:%M}"
+
+
+class RegisterRead(models.Model):
+    class Status(models.TextChoices):
+        VALID = "valid", _("Valid")
+        SUPERSEDED = "superseded", _("Superseded by a correction")
+
+    id = models.BigAutoField(primary_key=True)
+    metering_point = models.ForeignKey("metering.MeteringPoint", verbose_name=_("metering point"),
+                                       on_delete=models.PROTECT, related_name="+")
+    meter = models.ForeignKey("metering.Meter", verbose_name=_("meter"), on_delete=models.PROTECT, related_name="+")
+    register = models.CharField(_("register"), max_length=8)
+    read_at = models.DateTimeField(_("read at"))
+    value = models.DecimalField(_("reading"), max_digits=16, decimal_places=4)
+    source = models.CharField(_("source"), max_length=8, choices=Source.choices)
+    revision = models.PositiveSmallIntegerField(_("revision"), default=0)
+    estimated = models.BooleanField(_("estimated"), default=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.VALID)
+    batch = models.ForeignKey(ReadBatch, verbose_name=_("delivery"), on_delete=models.PROTECT, related_name="reads",
+                              null=True, blank=True)
+    task = models.ForeignKey("reading.ReadingTask", verbose_name=_("reading task"), on_delete=models.SET_NULL,
+                             related_name="reads", null=True, blank=True)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("entered by"), on_delete=models.PROTECT,
+                                   related_name="+", null=True, blank=True)
+    corrects = models.ForeignKey("self", verbose_name=_("corrects"), on_delete=models.PROTECT, related_name="+",
+                                 null=True, blank=True)
+    photo_ref = models.CharField(_("photo"), max_length=200, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    #: codes of the checks the read failed when it arrived (comma-separated, e.g. "lower,tou_sum"); the
+    #: checks against the billing period are ReadExceptions of its task
+    flags = models.CharField(_("flags"), max_length=80, blank=True)
+    recorded_at = models.DateTimeField(_("recorded at"))
+
+    class Meta:
+        verbose_name = _("register read")
+        verbose_name_plural = _("register reads")
+        ordering = ["metering_point_id", "read_at", "register"]
+        constraints = [
+            models.UniqueConstraint(fields=["meter", "register", "read_at", "source", "revision"],
+                                    name="reading_read_key"),
+        ]
+        indexes = [models.Index(fields=["metering_point", "register", "read_at"], name="reading_read_point")]
+
+    def __str__(self) -> str:
+        return f"{self.meter_id} {self.register} {self.read_at:%Y-%m-%d} {self.value}"
+
+
+class QuarantinedRead(models.Model):
+    """A row of a delivery that was not accepted, as it arrived, with the reason."""
+
+    batch = models.ForeignKey(ReadBatch, verbose_name=_("delivery"), on_delete=models.CASCADE,
+                              related_name="quarantined")
+    row_no = models.PositiveIntegerField(_("row"))
+    meter_ref = models.CharField(_("meter"), max_length=40, blank=True)
+    register = models.CharField(_("register"), max_length=20, blank=True)
+    read_at_text = models.CharField(_("read at"), max_length=40, blank=True)
+    value_text = models.CharField(_("reading"), max_length=40, blank=True)
+    reason_code = models.CharField(_("reason code"), max_length=20)
+    reason = models.CharField(_("reason"), max_length=200)
+
+    class Meta:
+        verbose_name = _("quarantined read")
+        verbose_name_plural = _("quarantined reads")
+        ordering = ["batch_id", "row_no"]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.row_no} {self.reason_code}"
