@@ -187,6 +187,16 @@ STANDARD_CODE_TABLES: tuple[CodeTableSpec, ...] = (
         ("SUSPENDED", "暂停", "Suspended", ""),
         ("CLOSED", "销户", "Closed", ""),
     )),
+    CodeTableSpec("unread_reason", "未抄原因", "Reason a meter was not read", (
+        ("LOCKED", "门闭/无人", "Door locked, nobody home", ""),
+        ("NO_ACCESS", "无法接近表计", "Meter out of reach", ""),
+        ("DISPLAY", "示数不清/黑屏", "Display unreadable or blank", ""),
+        ("DAMAGED", "表计损坏", "Meter damaged", ""),
+        ("MISSING", "表计丢失", "Meter missing", ""),
+        ("DANGER", "现场不安全", "Unsafe on site", ""),
+        ("COMM", "远程采集失败", "Remote collection failed", ""),
+        ("OTHER", "其他", "Other", ""),
+    ), "《电费抄核收管理规则》抄表异常"),
     CodeTableSpec("payment_method", "缴费方式", "Payment method", (
         ("COUNTER", "坐收", "Counter payment", ""),
         ("WITHHOLD", "代扣", "Bank withholding", ""),
