@@ -21,6 +21,11 @@ COMMANDS = (
     ("audit verify", "校验哈希链审计日志 / verify the hash-chained audit trail"),
     ("search rebuild", "重建档案查询索引 / rebuild the archive search index"),
     ("accounts roll-forward", "使到期生效的用电变更生效（每日）/ apply account changes whose date has come (daily)"),
+    ("reads ingest", "导入示数文件（采集主站日冻结、抄表清单）/ ingest a file of register reads"),
+    ("reads import-sgsc", "导入 SGSC 真实半小时数据为日冻结示数 / import the real SGSC interval data as daily reads"),
+    ("collection run", "通过 DL/T 645 采集电能表示数 / read meters over DL/T 645 now (--due: scheduled)"),
+    ("dlt645 decode", "解析 DL/T 645-2007 报文为 JSON / decode a DL/T 645-2007 frame as JSON"),
+    ("dlt645 encode-read", "生成读数据请求报文 / print the read request frame for an address and DI"),
 )
 
 HELP_FLAGS = {"-h", "--help", "help"}

@@ -9,3 +9,10 @@ class ReadingConfig(AppConfig):
     label = "reading"
     verbose_name = _("Meter reading")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from .account_panel import register_panel
+        from .nav import register_menu
+
+        register_menu()
+        register_panel()
