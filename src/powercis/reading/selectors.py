@@ -32,14 +32,10 @@ from .models import (
     ReadingTask,
     RegisterRead,
     Resolution,
-    Source,
     TaskStatus,
 )
 
 VIEW_PERMS = ("reading.view", "reading.enter", "reading.review", "reading.manage_routes", "reading.collect")
-#: a remotely read route takes the head-end's frozen read of the read day, or of up to this many days before it
-REMOTE_WINDOW_DAYS = 3
-TASK_SOURCES = (Source.MANUAL, Source.HANDHELD, Source.IMPORT, Source.ESTIMATE, Source.CORRECT)
 
 
 def visible_routes(user) -> QuerySet:
@@ -85,26 +81,12 @@ def visible_reads(user) -> QuerySet:
 
 
 def effective_read_ids(task: ReadingTask) -> dict[str, int]:
-    """The read each register of the task stands on: its own latest valid read, or the head-end's for remote routes."""
-    own: dict[str, int] = {}
-    for read_id, register in (RegisterRead.objects.filter(task=task, status=RegisterRead.Status.VALID)
-                              .order_by("read_at", "revision", "id").values_list("id", "register")):
-        own[register] = read_id
-    if own or task.meter_id is None:
-        return own
-    plan = task.plan
-    if plan.route.method != "remote":
-        return own
-    start = dt.datetime.combine(plan.scheduled_on - dt.timedelta(days=REMOTE_WINDOW_DAYS), dt.time.min)
-    end = dt.datetime.combine(plan.scheduled_on + dt.timedelta(days=1), dt.time.min)
-    tz = timezone.get_current_timezone()
-    remote = (RegisterRead.objects.filter(meter_id=task.meter_id, status=RegisterRead.Status.VALID,
-                                          source__in=(Source.REMOTE, Source.AMI),
-                                          read_at__gte=start.replace(tzinfo=tz), read_at__lt=end.replace(tzinfo=tz))
-              .order_by("read_at", "id").values_list("id", "register"))
-    for read_id, register in remote:
-        own[register] = read_id
-    return own
+    """The read each register of the task stands on (the validation engine's rule, for one task): register → read id."""
+    from .engine import frames
+    from .engine.validate import effective_reads
+
+    reads = effective_reads(frames.ids_condition("t.id", [task.pk]))
+    return dict(zip(reads["register"].to_list(), reads["read_id"].to_list(), strict=True))
 
 
 @dataclass

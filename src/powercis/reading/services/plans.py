@@ -96,21 +96,21 @@ class ReleaseResult:
 @transaction.atomic
 def release(actor: Actor, plan: ReadingPlan, *, override_reason: str = "") -> ReadingPlan:
     """Release one plan's reads to billing; with open blocking exceptions only by override with a reason."""
-    grant = authz.require(actor, "reading.review", plan.org)
-    plan = ReadingPlan.objects.select_for_update().get(pk=plan.pk)
+    plan = ReadingPlan.objects.select_for_update().select_related("org").get(pk=plan.pk)
+    override_reason = (override_reason or "").strip()
+    # a release over open exceptions is the supervisor's; an ordinary release the reviewer's
+    grant = authz.require(actor, "reading.release_override" if override_reason else "reading.review", plan.org)
     if plan.status != PlanStatus.OPEN:
         raise InvalidTransition(_("The plan %(plan)s has already been released.") % {"plan": plan})
     if plan.validated_at is None:
         raise InvalidTransition(_("Validate the plan's reads before releasing them."))
     open_blocking = blocking_exceptions(plan)
     count = open_blocking.count()
-    override_reason = (override_reason or "").strip()
     if count:
         if not override_reason:
             raise InvalidTransition(
                 _("%(n)s exceptions of %(plan)s must be resolved first, or a supervisor releases it with a reason.")
                 % {"n": count, "plan": plan})
-        grant = authz.require(actor, "reading.release_override", plan.org)
         now = timezone.now()
         ReadException.objects.filter(plan=plan, status=ReadException.Status.OPEN).update(
             status=ReadException.Status.RESOLVED, resolution=Resolution.OVERRIDDEN, note=override_reason[:300],

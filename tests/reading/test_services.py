@@ -1,0 +1,241 @@
+"""Reading services: routes, plans, field entry, exception resolution, release with override, thresholds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from powercis.core.errors import InvalidTransition, NotAuthorized, ValidationFailed
+from powercis.core.models import AuditRecord, Org, WorkOrder
+from powercis.reading import thresholds
+from powercis.reading.models import (
+    PlanStatus,
+    ReadException,
+    ReadingPlan,
+    ReadingTask,
+    RegisterRead,
+    Resolution,
+    Source,
+    TaskStatus,
+)
+from powercis.reading.services import entry, exceptions, plans, profiles, routes
+from tests import archive_factory as make
+
+from . import factory
+
+pytestmark = pytest.mark.django_db
+PERIOD = dt.date(2026, 10, 1)
+AT = timezone.make_aware(dt.datetime(2026, 10, 25, 10, 0))
+
+
+@pytest.fixture
+def route_with_accounts(staff):
+    route = factory.route(code="R-CG-01", reader=staff("reader"))
+    points = [factory.metered_account(route=route.code, order=i)[1] for i in (1, 2)]
+    return route, points
+
+
+def generate(actor, org_code="HZ010101"):
+    return plans.generate(actor, org=Org.objects.get(code=org_code), period=PERIOD)
+
+
+# ---------------------------------------------------------------------------- routes
+
+
+def test_route_codes_days_and_readers_are_checked(staff, actor):
+    clerk = actor("clerk")
+    station = Org.objects.get(code="HZ010101")
+    with pytest.raises(ValidationFailed) as bad_code:
+        routes.create_route(clerk, org=station, code="R 01", name="x")
+    assert "code" in bad_code.value.fields
+    with pytest.raises(ValidationFailed) as bad_day:
+        routes.create_route(clerk, org=station, code="R01", name="x", read_day=32)
+    assert "read_day" in bad_day.value.fields
+    with pytest.raises(ValidationFailed) as not_a_reader:
+        routes.create_route(clerk, org=station, code="R01", name="x", reader=staff("cashier"))
+    assert "reader" in not_a_reader.value.fields
+    route = routes.create_route(clerk, org=station, code="R01", name="城关一段", reader=staff("reader"), read_day=31)
+    assert (route.company_id, route.org_path, route.read_day) == (station.company_id, station.path, 31)
+    with pytest.raises(ValidationFailed):
+        routes.create_route(clerk, org=station, code="R01", name="again")
+    with pytest.raises(NotAuthorized):
+        routes.create_route(actor("reader"), org=station, code="R02", name="x")
+    assert AuditRecord.objects.filter(object_type="reading.readingroute", object_id=str(route.pk)).exists()
+
+
+# ---------------------------------------------------------------------------- plans and entry
+
+
+def test_generated_plan_lists_the_route_in_walk_order(route_with_accounts, actor):
+    route, points = route_with_accounts
+    generate(actor("clerk"))
+    plan = ReadingPlan.objects.get(route=route, period=PERIOD)
+    assert plan.scheduled_on == dt.date(2026, 10, 25)
+    assert plan.reader.username == "reader"
+    assert plan.tasks_due == 2
+    assert list(plan.tasks.order_by("seq").values_list("metering_point_id", flat=True)) == [p.pk for p in points]
+    generate(actor("clerk"))  # again: nothing doubles
+    assert ReadingTask.objects.filter(plan__route=route).count() == 2
+
+
+def test_entry_checks_the_meters_registers_and_digits(route_with_accounts, actor):
+    generate(actor("clerk"))
+    task = ReadingTask.objects.filter(plan__period=PERIOD).order_by("seq").first()
+    reader = actor("reader")
+    with pytest.raises(ValidationFailed) as exc:
+        entry.record_reads(reader, task, values={"total": "12.345", "reverse": "1", "peak": "abc"}, read_at=AT)
+    assert set(exc.value.fields) == {"total", "reverse", "peak"}
+    with pytest.raises(ValidationFailed) as too_big:
+        entry.record_reads(reader, task, values={"total": "1000000"}, read_at=AT)
+    assert "integer digits" in str(too_big.value.fields["total"][0]) or "整数" in str(too_big.value.fields["total"][0])
+    assert not RegisterRead.objects.filter(task=task).exists()
+
+
+def test_a_repeated_submission_writes_nothing_and_a_reentry_keeps_the_original(route_with_accounts, actor):
+    generate(actor("clerk"))
+    task = ReadingTask.objects.filter(plan__period=PERIOD).order_by("seq").first()
+    reader = actor("reader")
+    values = {"total": "120.50", "peak": "40.10", "flat": "50.20", "valley": "30.20"}
+    first = entry.record_reads(reader, task, values=values, read_at=AT, photo_ref="IMG_0001.jpg")
+    assert not first.repeated and len(first.reads) == 4
+    again = entry.record_reads(reader, task, values=values, read_at=AT)
+    assert again.repeated
+    assert RegisterRead.objects.filter(task=task).count() == 4
+    task.refresh_from_db()
+    assert (task.status, task.source, task.photo_ref) == (TaskStatus.READ, Source.HANDHELD, "IMG_0001.jpg")
+    fixed = entry.record_reads(reader, task, values={**values, "total": "120.60", "flat": "50.30"}, read_at=AT)
+    corrections = {r.register: r for r in fixed.reads if r.source == Source.CORRECT}
+    assert set(corrections) == {"total", "flat"}
+    original = corrections["total"].corrects
+    original.refresh_from_db()
+    assert (original.value, original.status) == (Decimal("120.5000"), RegisterRead.Status.SUPERSEDED)
+    assert corrections["total"].revision == 1
+
+
+def test_unreadable_needs_a_known_reason(route_with_accounts, actor):
+    generate(actor("clerk"))
+    task = ReadingTask.objects.filter(plan__period=PERIOD).order_by("seq").first()
+    with pytest.raises(ValidationFailed) as exc:
+        entry.mark_unreadable(actor("reader"), task, reason_code="NOPE")
+    assert "reason_code" in exc.value.fields
+    entry.mark_unreadable(actor("reader"), task, reason_code="LOCKED", photo_ref="door.jpg")
+    task.refresh_from_db()
+    assert (task.status, task.unreadable_reason) == (TaskStatus.UNREADABLE, "LOCKED")
+    unreadable = ReadException.objects.get(task=task, status="open")
+    assert unreadable.rule == "unreadable"
+
+
+# ---------------------------------------------------------------------------- worklist and release
+
+
+@pytest.fixture
+def plan_with_exception(route_with_accounts, actor):
+    """Both tasks read; the second one lower than its install read (a misread): an open blocking exception."""
+    route, points = route_with_accounts
+    generate(actor("clerk"))
+    plan = ReadingPlan.objects.get(route=route, period=PERIOD)
+    first, second = plan.tasks.order_by("seq")
+    reader = actor("reader")
+    entry.record_reads(reader, first, values={"total": "100.00", "peak": "30.00", "flat": "40.00", "valley": "30.00"},
+                       read_at=AT)
+    factory_low = {"total": "100.00", "peak": "30.00", "flat": "40.00", "valley": "30.00"}
+    # the second meter was installed reading 500: a reading of 100 is lower than the start
+    from powercis.metering.models import MeterInstallation
+
+    MeterInstallation.objects.filter(metering_point=second.metering_point).update(
+        install_reads={"total": "500.00", "peak": "150.00", "flat": "200.00", "valley": "150.00"})
+    entry.record_reads(reader, second, values=factory_low, read_at=AT)
+    plans.validate(actor("clerk"), [plan])
+    plan.refresh_from_db()
+    return plan, first, second
+
+
+def test_a_plan_with_open_blocking_exceptions_is_not_released_without_override(plan_with_exception, actor):
+    plan, _first, second = plan_with_exception
+    open_blocking = ReadException.objects.filter(plan=plan, status="open", severity="block")
+    assert open_blocking.filter(task=second, rule="lower").exists()
+    with pytest.raises(InvalidTransition):
+        plans.release(actor("clerk"), plan)
+    with pytest.raises(NotAuthorized):  # the clerk may release, but not override
+        plans.release(actor("clerk"), plan, override_reason="月末赶发行")
+    released = plans.release(actor("manager"), plan, override_reason="现场核实为表计更换遗漏，已派单")
+    assert released.status == PlanStatus.RELEASED
+    assert released.override_reason == "现场核实为表计更换遗漏，已派单"
+    assert not ReadException.objects.filter(plan=plan, status="open").exists()
+    assert ReadException.objects.filter(plan=plan, resolution=Resolution.OVERRIDDEN).count() >= 1
+    with pytest.raises(InvalidTransition):  # released: no more field entry
+        entry.record_reads(actor("reader"), second, values={"total": "600.00"}, read_at=AT)
+
+
+def test_correcting_keeps_the_original_and_clears_the_exception(plan_with_exception, actor):
+    plan, _first, second = plan_with_exception
+    exc = ReadException.objects.get(task=second, rule="lower", status="open")
+    with pytest.raises(ValidationFailed):
+        exceptions.correct(actor("clerk"), exc, values={"total": "600.00"}, reason="")
+    exceptions.correct(actor("clerk"), exc, values={"total": "600.00", "peak": "180.00", "flat": "240.00",
+                                                    "valley": "180.00"}, reason="抄表员看错位数，照片核对")
+    exc.refresh_from_db()
+    assert (exc.status, exc.resolution) == ("resolved", Resolution.CORRECTED)
+    original = RegisterRead.objects.get(task=second, register="total", revision=0)
+    assert (original.value, original.status) == (Decimal("100.0000"), RegisterRead.Status.SUPERSEDED)
+    corrected = RegisterRead.objects.get(task=second, register="total", status="valid")
+    assert (corrected.value, corrected.source, corrected.corrects_id) == (Decimal("600.0000"), Source.CORRECT,
+                                                                          original.pk)
+    assert not ReadException.objects.filter(task=second, status="open", severity="block").exists()
+    plans.validate(actor("clerk"), [plan])
+    assert plans.release(actor("clerk"), plan).status == PlanStatus.RELEASED
+
+
+def test_a_reread_order_keeps_the_exception_open_until_the_new_reading_arrives(plan_with_exception, actor):
+    plan, _first, second = plan_with_exception
+    exc = ReadException.objects.get(task=second, rule="lower", status="open")
+    order = exceptions.order_reread(actor("clerk"), exc, note="请复抄并拍照")
+    assert (order.kind, order.status, order.assignee.username) == ("reread", "open", "reader")
+    assert order.number.startswith("WO") and order.metering_point_code == second.metering_point.code
+    assert exceptions.order_reread(actor("clerk"), exc).pk == order.pk  # asked twice: one order
+    exc.refresh_from_db()
+    assert exc.status == "open" and exc.work_order_id == order.pk
+    entry.record_reads(actor("reader"), second, values={"total": "610.00", "peak": "180.00", "flat": "250.00",
+                                                        "valley": "180.00"}, read_at=AT)
+    order.refresh_from_db()
+    assert order.status == WorkOrder.Status.DONE
+    assert not ReadException.objects.filter(task=second, status="open", severity="block").exists()
+
+
+def test_confirmed_exceptions_resolve_with_the_reviewers_note(plan_with_exception, actor):
+    plan, _first, second = plan_with_exception
+    exc = ReadException.objects.get(task=second, rule="lower", status="open")
+    exceptions.confirm(actor("clerk"), exc, note="核实无误")
+    exc.refresh_from_db()
+    assert (exc.resolution, exc.note, exc.resolved_by.username) == (Resolution.CONFIRMED, "核实无误", "clerk")
+    with pytest.raises(InvalidTransition):
+        exceptions.confirm(actor("clerk"), exc)
+    other = ReadException.objects.filter(plan=plan, status="open").first()
+    assert other is not None  # the first task's long interval since installation is still open (a warning)
+    with pytest.raises(NotAuthorized):  # readers do not review
+        exceptions.confirm(actor("reader"), other)
+
+
+# ---------------------------------------------------------------------------- thresholds
+
+
+def test_threshold_profiles_are_dated_inherited_and_never_edited_once_in_force(actor):
+    county = Org.objects.get(code="HZ0101")
+    station = Org.objects.get(code="HZ010101")
+    manager = actor("manager")
+    with pytest.raises(ValidationFailed) as bad:
+        profiles.save_profile(manager, org=county, valid_from=dt.date(2026, 1, 1),
+                              values={"spike_ratio": "-1", "nonsense": "1", "zero_streak_cycles": "2.5"})
+    assert set(bad.value.fields) == {"spike_ratio", "nonsense", "zero_streak_cycles"}
+    profiles.save_profile(manager, org=county, valid_from=dt.date(2026, 1, 1), values={"spike_ratio": "0.3"})
+    profiles.save_profile(manager, org=station, valid_from=dt.date(2026, 6, 1), values={"drop_ratio": "0.4"})
+    in_station = thresholds.profile_for(station, dt.date(2026, 10, 1))
+    assert (in_station["spike_ratio"], in_station["drop_ratio"]) == (Decimal("0.3"), Decimal("0.4"))
+    assert thresholds.profile_for(station, dt.date(2026, 5, 1))["drop_ratio"] == Decimal("0.5")  # the default
+    with pytest.raises(InvalidTransition):
+        profiles.save_profile(manager, org=county, valid_from=dt.date(2026, 1, 1), values={"spike_ratio": "0.2"})
+    with pytest.raises(NotAuthorized):
+        profiles.save_profile(actor("reader"), org=station, valid_from=dt.date(2027, 1, 1), values={})
