@@ -82,10 +82,9 @@ def visible_reads(user) -> QuerySet:
 
 def effective_read_ids(task: ReadingTask) -> dict[str, int]:
     """The read each register of the task stands on (the validation engine's rule, for one task): register → read id."""
-    from .engine import frames
-    from .engine.validate import effective_reads
+    from .engine.validate import effective_reads_of_tasks
 
-    reads = effective_reads(frames.ids_condition("t.id", [task.pk]))
+    reads = effective_reads_of_tasks([task.pk])
     return dict(zip(reads["register"].to_list(), reads["read_id"].to_list(), strict=True))
 
 

@@ -74,6 +74,8 @@ class Resolution(models.TextChoices):
     REREAD = "reread", _("Re-read ordered")
     ESTIMATED = "estimated", _("Estimated")
     OVERRIDDEN = "overridden", _("Released by supervisor override")
+    #: a warning still open when its plan was released: the release acknowledges it
+    NOTED = "noted", _("Noted at release")
 
 
 class ReadException(OrgScopedModel):

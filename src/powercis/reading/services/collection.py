@@ -112,8 +112,8 @@ def meter_address(meter) -> str | None:
     return None
 
 
-def _targets(channel: CollectionChannel) -> tuple[list[transport.Target], dict[str, str], list[dict]]:
-    """The meters to read: address → asset number, and the targets that cannot be read (no meter, no address)."""
+def _targets(channel: CollectionChannel) -> tuple[list[transport.Target], dict, list[dict]]:
+    """The meters to read: address → meter, and the targets that cannot be read (no meter, no address)."""
     point_ids = list(channel.targets.values_list("metering_point_id", flat=True))
     installed = {i.metering_point_id: i.meter for i in
                  MeterInstallation.objects.filter(metering_point_id__in=point_ids, removed_on__isnull=True)
@@ -131,7 +131,7 @@ def _targets(channel: CollectionChannel) -> tuple[list[transport.Target], dict[s
             problems.append({"metering_point": codes.get(point_id, ""), "meter": meter.asset_no,
                              "reason": str(_("The meter has no 12-digit communication address."))})
             continue
-        assets[address] = meter.asset_no
+        assets[address] = meter
         targets.append(transport.Target(channel.host, channel.port, address, dis))
     return targets, assets, problems
 
@@ -148,10 +148,11 @@ def run_channel(actor: Actor, channel: CollectionChannel, *, now: dt.datetime | 
     results = asyncio.run(transport.collect(targets, timeout=float(channel.timeout_seconds),
                                             retries=channel.retries)) if targets else []
     read_at = started.replace(second=0, microsecond=0)
-    rows = [{"meter": assets[r.address], "register": reading.register, "read_at": read_at.isoformat(),
+    # a block read answers every tariff; keep the registers this meter is recorded with
+    rows = [{"meter": assets[r.address].asset_no, "register": reading.register, "read_at": read_at.isoformat(),
              "value": str(reading.value)}
-            for r in results for reading in r.readings]
-    failures = problems + [{"address": r.address, "meter": assets.get(r.address, ""),
+            for r in results for reading in r.readings if reading.register in (assets[r.address].registers or [])]
+    failures = problems + [{"address": r.address, "meter": assets[r.address].asset_no if r.address in assets else "",
                             "errors": [{"di": di, "reason": reason} for di, reason in r.errors]}
                            for r in results if not r.ok]
     with transaction.atomic():

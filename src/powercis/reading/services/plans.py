@@ -5,7 +5,8 @@ are their permission-checked, audited entry points.  Release is the gate billing
 on: a plan is released when none of its exceptions that block billing is open — or
 when a supervisor (``reading.release_override``) releases it anyway with a reason, in
 which case every open exception is resolved as "overridden" with that reason, so the
-worklist and the audit trail both say who let what through and why.
+worklist and the audit trail both say who let what through and why.  Warnings still open
+at release are resolved as "noted": releasing is the reviewer's acknowledgement of them.
 """
 
 from __future__ import annotations
@@ -115,6 +116,9 @@ def release(actor: Actor, plan: ReadingPlan, *, override_reason: str = "") -> Re
         ReadException.objects.filter(plan=plan, status=ReadException.Status.OPEN).update(
             status=ReadException.Status.RESOLVED, resolution=Resolution.OVERRIDDEN, note=override_reason[:300],
             resolved_by=actor.user, resolved_at=now)
+    ReadException.objects.filter(plan=plan, status=ReadException.Status.OPEN, severity=Severity.WARN).update(
+        status=ReadException.Status.RESOLVED, resolution=Resolution.NOTED, resolved_by=actor.user,
+        resolved_at=timezone.now())
     before = audit.snapshot(plan)
     plan.status = PlanStatus.RELEASED
     plan.released_at = timezone.now()

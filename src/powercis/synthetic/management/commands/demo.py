@@ -97,6 +97,20 @@ class Command(ServeCommand):
             ))
         super().handle(*args, **options)
 
+    def load_reading(self, company, run) -> None:
+        """The reading history and the current month by every path (once; see synthetic.reading_demo)."""
+        from powercis.synthetic.reading_demo import load_reading_month
+
+        report = load_reading_month(company, as_of=run.as_of, seed=run.seed)
+        if not report.created:
+            return
+        exceptions = sum(report.exceptions.values())
+        self.stdout.write(self.style.SUCCESS(
+            f"已载入抄表数据 / Meter reading loaded: history {', '.join(report.history)}; {report.period}: "
+            f"采集主站 head-end {report.headend_reads:,} reads ({report.headend_quarantined} quarantined), "
+            f"DL/T 645 {report.collected_meters} meters, 抄表清单 sheets {report.sheet_tasks} tasks, "
+            f"现场录入 field entry {report.entered_tasks} tasks; 待审核异常 exceptions {exceptions:,}"))
+
     def generate(self, company, options) -> None:
         if options["accounts"] == 0:
             return
@@ -107,6 +121,7 @@ class Command(ServeCommand):
             details = "; ".join(f"{field}: {' '.join(map(str, msgs))}" for field, msgs in exc.fields.items())
             raise CommandError(f"{exc} {details}".strip()) from exc
         run = generated.run
+        self.load_reading(company, run)
         if not generated.created:
             self.stdout.write(f"合成数据已存在，沿用 / Synthetic utility already present, reused: {run.accounts:,} "
                               f"accounts, seed {run.seed}, as of {run.as_of}")
