@@ -75,7 +75,8 @@ class EntryResult:
 
 
 def _open_task(actor: Actor, task: ReadingTask):
-    task = ReadingTask.objects.select_for_update().select_related("plan", "plan__org", "meter").get(pk=task.pk)
+    task = (ReadingTask.objects.select_for_update(of=("self",)).select_related("plan", "plan__org", "meter")
+            .get(pk=task.pk))
     grant = authz.require(actor, "reading.enter", task.plan.org)
     if task.plan.status != PlanStatus.OPEN:
         raise InvalidTransition(_("The plan has been released to billing; corrections go through an adjustment."))

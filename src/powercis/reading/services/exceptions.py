@@ -36,7 +36,7 @@ REREAD_DAYS = 3
 
 
 def _open_exception(actor: Actor, exc: ReadException):
-    exc = ReadException.objects.select_for_update().select_related("plan", "plan__org", "task", "task__meter").get(
+    exc = ReadException.objects.select_for_update(of=("self",)).select_related("plan", "plan__org", "task", "task__meter").get(
         pk=exc.pk)
     grant = authz.require(actor, "reading.review", exc.plan.org)
     if exc.status != ReadException.Status.OPEN:
