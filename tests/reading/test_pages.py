@@ -591,3 +591,16 @@ def test_the_dashboard_card_counts_this_periods_progress(read, staff):
     assert card["open_exceptions"] == ReadException.objects.filter(status="open").count() > 0
     assert dashboard_card(staff("custmgr")) is None
     assert dashboard_card(other_county_reader())["plans"] == 0
+
+
+def test_the_dashboard_shows_the_reading_card_to_reading_staff_only(client, staff):
+    route = factory.route(code="R-DASH", reader=staff("reader"))
+    factory.metered_account(route=route.code)
+    factory.metered_account(route=route.code)
+    plans.generate(make.system(), org=Org.objects.get(code="HZ010101"),
+                           period=timezone.localdate().replace(day=1))
+    client.force_login(staff("clerk"))
+    page = client.get("/").content.decode()
+    assert 'id="reading-card"' in page and "0/2" in page
+    client.force_login(staff("cashier"))
+    assert 'id="reading-card"' not in client.get("/").content.decode()

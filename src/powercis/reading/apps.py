@@ -12,7 +12,9 @@ class ReadingConfig(AppConfig):
 
     def ready(self) -> None:
         from .account_panel import register_panel
+        from .views.indicators import register_card
         from .nav import register_menu
 
         register_menu()
         register_panel()
+        register_card()

@@ -8,10 +8,11 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from powercis.core import authz, selectors
+from powercis.core import authz, dashboard as dashboard_cards, selectors
 from powercis.core.models import AuditChainHead, PostAssignment
 
 
@@ -48,6 +49,16 @@ def _audit_chart(user) -> dict | None:
     }
 
 
+def _cards(request) -> list[str]:
+    """The apps' dashboard cards for this user, rendered (core.dashboard)."""
+    rendered = []
+    for card in dashboard_cards.cards():
+        context = card.context(request.user)
+        if context is not None:
+            rendered.append(render_to_string(card.template, context, request=request))
+    return rendered
+
+
 @login_required
 def dashboard(request):
     user = request.user
@@ -59,6 +70,7 @@ def dashboard(request):
         "assignments": PostAssignment.objects.filter(staff=user).select_related("post", "org").order_by("post__code"),
         "can_handle_alerts": authz.authorize(user, "core.handle_alerts"),
         "audit_chart": _audit_chart(user),
+        "cards": _cards(request),
     }
     if context["can_handle_alerts"]:
         alerts = selectors.open_alerts(user)

@@ -178,3 +178,15 @@ def dashboard_card(user) -> dict | None:
         "period": period, "plans": plans.count(), "released": plans.filter(status="released").count(), "tally": total,
         "open_exceptions": selectors.visible_exceptions(user).filter(status=ReadException.Status.OPEN).count(),
     }
+
+
+def _card_context(user) -> dict | None:
+    card = dashboard_card(user)
+    return {"reading_card": card} if card else None
+
+
+def register_card() -> None:
+    """The reading card on the dashboard (core.dashboard)."""
+    from powercis.core.dashboard import Card, register
+
+    register(Card("reading", "reading/_dashboard_card.html", _card_context, 30))
