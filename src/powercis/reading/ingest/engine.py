@@ -1,0 +1,1194 @@
+"""Set-based ingest of register reads: one delivery checked as a whole and committed in one transaction.
+
+Every delivery of reads goes through here — a head-end's daily frozen reads, a filled
+reading sheet, a remote collection run — as one Polars frame (``parse``), in these steps,
+each vectorised over the whole delivery:
+
+1. **Delivery.**  A delivery key already received for the company and source answers
+   with the first delivery (``replayed``) and writes nothing.  The content's SHA-256 is
+   kept; the same content received before is processed again (rows already stored are
+   duplicates) and the earlier delivery is named in the summary (``same_content_as``).
+2. **Resolve.**  The meter is looked up by asset number, else by its 12-digit
+   communication address, within the org's company; the metering point is the one the
+   meter was installed on at the read's local date (installed on ≤ date ≤ removed on),
+   and it must lie within the delivery's org.  Meters and installations are read once
+   per delivery, for the meters named in it.
+3. **Quarantine.**  A row that cannot be accepted is kept in ``QuarantinedRead`` with
+   its row number, a reason code and the reason in the user's language:
+   ``unknown_meter``, ``ambiguous_meter`` (a communication address shared by several
+   meters), ``bad_time``, ``future`` (later than now + ``future_tolerance_hours``),
+   ``not_installed``, ``out_of_scope``, ``unknown_register`` (not a register code, or not
+   one of the meter's), ``bad_value`` (not a number, negative, more than 4 decimals, not
+   below 10^digits of the meter — demand excepted, it is not a counter), ``conflict``
+   (the same meter, register and time twice in the delivery with different values — all
+   of them are held back, as nobody can tell which is right) and ``conflict_stored`` (a
+   different value was received before under the same key).  The same reading twice in
+   the delivery is accepted once and counted as a duplicate.
+4. **Duplicates.**  The key (meter, register, read_at, source, revision 0) of each row is
+   looked up in the database set-based: the keys of the delivery (one row per meter and
+   register with the first and last time) go into a temporary table joined once on the
+   unique index, which also brings the latest valid read before each key's first time.
+   A row already stored with the same value is a duplicate and is not written.
+5. **Arrival checks** (metering-audit §2), written as codes into ``RegisterRead.flags``;
+   the rows are accepted all the same and the period validation decides:
+
+   * ``lower`` — an energy register below the latest earlier valid read of the same
+     meter and register (from the delivery itself, the database, or the reads recorded
+     when the meter was installed);
+   * ``rollover`` — lower, but the earlier read lies in the top ``ROLLOVER_ZONE`` of the
+     register's range and the consumption implied by a rollover at 10^digits is
+     plausible; ``implausible`` — the consumption (or the implied one) is above the cap
+     ``max(contract, running capacity) kVA × hours_per_day_cap × days`` or, without a
+     capacity, ``residential_daily_cap_kwh × days``, register consumption times the
+     point's (current) multiplier, days being the exact time since the earlier read;
+     these are the rules and thresholds of the period validation
+     (``reading.engine.validate``), applied read by read;
+   * ``tou_sum`` — at one meter and time with the total and every TOU register the meter
+     has (at least two): |total − Σ TOU| (modulo the register range, registers roll over
+     independently) above ``tou_tolerance_lsb × (n − 1)`` last digits of the meter; the
+     flag is put on the total;
+   * ``reverse`` — the reverse register went up on an account whose usage category is
+     not a generation one (``POWERCIS_GENERATION_USAGE_CATEGORIES``) and whose industry is
+     not power generation: a flag for the period validation, which decides.
+
+   Counts per flag go into ``summary["flags"]``.
+6. **Write.**  PostgreSQL: binary ``COPY`` straight into the reads table (values as
+   fixed-point integers, encoded with NumPy, never as Python objects per row); SQLite:
+   ``executemany``.  The delivery, its reads, its quarantined rows and one audit record
+   are one transaction.  If the ``COPY`` meets the unique key because a concurrent
+   delivery wrote some of the same reads after they were looked up, the write is rolled
+   back to a savepoint and redone through a staging table with ``ON CONFLICT DO
+   NOTHING``; the reads that lost the race become duplicates (or ``conflict_stored``).
+
+Values are fixed-point integers of 10^-4 from the moment they are parsed (a regular
+expression over the text, never a float); the plausibility cap is a threshold compared
+in double precision, which is exact to far below a watt-hour for any real consumption.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import itertools
+import json
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import polars as pl
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from powercis.core import audit, authz
+from powercis.core.context import Actor
+from powercis.core.errors import ValidationFailed
+from powercis.core.models import Org
+from powercis.metering.models import REGISTERS
+
+from .. import thresholds
+from ..engine import frames
+from ..engine.validate import (
+    ENERGY_REGISTERS,
+    GENERATION_INDUSTRY_PREFIX,
+    ROLLOVER_ZONE,
+    TOU_REGISTERS,
+    generation_categories,
+)
+from ..engine.write import insert_frame
+from ..models import ReadBatch, Source
+from . import parse
+
+#: who may deliver reads of each source
+PERMISSIONS = {Source.AMI: "reading.collect", Source.REMOTE: "reading.collect", Source.IMPORT: "reading.enter",
+               Source.HANDHELD: "reading.enter"}
+FP = 10_000  # fixed point: values are integers of 10^-4
+REG_CODE = {r: i for i, r in enumerate(REGISTERS)}
+ENERGY_CODES = [REG_CODE[r] for r in ENERGY_REGISTERS]
+TOU_CODES = [REG_CODE[r] for r in TOU_REGISTERS]
+TOU_MASK = sum(1 << c for c in TOU_CODES)
+TOTAL, DEMAND, REVERSE = REG_CODE["total"], REG_CODE["demand"], REG_CODE["reverse"]
+MAX_INTEGER_DIGITS = 12  # RegisterRead.value is numeric(16, 4)
+UTC_US = pl.Datetime("us", "UTC")
+PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01 UTC, the origin of PostgreSQL's binary timestamps
+COPY_ROWS = 65_536
+SQLITE_ROWS = 20_000
+OPTIONAL_TEXT = ("photo_ref", "reject_code", "reject_reason")
+#: the columns written, in the order of the binary COPY: fixed-width first, text last
+WRITE_COLUMNS = ("metering_point_id", "meter_id", "read_at", "value", "revision", "estimated", "recorded_at",
+                 "batch_id", "entered_by_id", "task_id", "source", "status", "note", "photo_ref", "flags", "register")
+
+_names = itertools.count(1)
+
+
+@dataclass
+class IngestResult:
+    batch: ReadBatch
+    #: the delivery key was received before: ``batch`` is that delivery and nothing was written
+    replayed: bool = False
+    #: per row (when asked for): row_no, task_id, meter_id, register, read_at, outcome, reason_code
+    outcomes: pl.DataFrame | None = None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        b = self.batch
+        return {"total": b.rows_total, "accepted": b.rows_accepted, "duplicate": b.rows_duplicate,
+                "quarantined": b.rows_quarantined, "flagged": b.rows_flagged}
+
+
+# ---------------------------------------------------------------------------
+# entry points
+
+
+def ingest_file(actor: Actor, *, org: Org, source: str, path_or_bytes, delivery_key: str = "", file_name: str = "",
+                file_format: str = "", sender: str = "", now: dt.datetime | None = None,
+                **options) -> IngestResult:
+    """Ingest a delivered file (JSON, CSV, Parquet or XLSX): the service behind the upload page, the API and the CLI."""
+    started = time.perf_counter()
+    grant, replay = _begin(actor, org, source, delivery_key)
+    if replay is not None:
+        return replay
+    if not file_name and isinstance(path_or_bytes, (str, Path)):
+        file_name = Path(path_or_bytes).name
+    content = parse.read_content(path_or_bytes)
+    fmt = parse.detect_format(content, file_format, file_name)
+    rows = _normalise(parse.to_reads(parse.read_table(content, fmt)))
+    parsed = time.perf_counter()
+    return _ingest(actor, grant, org=org, source=source, rows=rows, delivery_key=delivery_key,
+                   digest=hashlib.sha256(content).hexdigest(), file_name=file_name, file_format=fmt, sender=sender,
+                   now=now, started=started, phases={"parse": parsed - started}, **options)
+
+
+def ingest_frame(actor: Actor, *, org: Org, source: str, frame: pl.DataFrame, delivery_key: str = "",
+                 file_name: str = "", file_format: str = "", sender: str = "", now: dt.datetime | None = None,
+                 digest: str = "", **options) -> IngestResult:
+    """Ingest reads already in a frame (columns meter, register, read_at, value; optional row_no, estimated, task_id,
+    photo_ref, reject_code, reject_reason) — collection runs, reading sheets, the SGSC import."""
+    started = time.perf_counter()
+    grant, replay = _begin(actor, org, source, delivery_key)
+    if replay is not None:
+        return replay
+    rows = _normalise(frame)
+    if not digest:
+        digest = hashlib.sha256(rows.select(parse.COLUMNS).write_csv().encode("utf-8")).hexdigest()
+    return _ingest(actor, grant, org=org, source=source, rows=rows, delivery_key=delivery_key, digest=digest,
+                   file_name=file_name, file_format=file_format, sender=sender, now=now, started=started,
+                   phases={}, **options)
+
+
+def ingest_rows(actor: Actor, *, org: Org, source: str, rows: list[dict], delivery_key: str = "", sender: str = "",
+                now: dt.datetime | None = None, **options) -> IngestResult:
+    """Ingest reads given as dictionaries (the JSON body of the API)."""
+    _grant, replay = _begin(actor, org, source, delivery_key)
+    if replay is not None:
+        return replay
+    frame = parse.reads_of_records(rows)
+    digest = hashlib.sha256(json.dumps(rows, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
+    return ingest_frame(actor, org=org, source=source, frame=frame, delivery_key=delivery_key, sender=sender,
+                        now=now, digest=digest, file_format="json", **options)
+
+
+def _begin(actor: Actor, org: Org, source: str, delivery_key: str):
+    """(grant, None) to go on, or (None, the earlier delivery) when the key was received before."""
+    if source not in PERMISSIONS:
+        raise ValidationFailed(fields={"source": [_("Reads are delivered as %(sources)s.")
+                                                  % {"sources": ", ".join(PERMISSIONS)}]})
+    grant = authz.require(actor, PERMISSIONS[source], org)
+    if len(delivery_key or "") > 100:
+        raise ValidationFailed(fields={"delivery_key": [_("Use at most 100 characters.")]})
+    if delivery_key:
+        earlier = ReadBatch.objects.filter(company_id=org.company_id or org.pk, source=source,
+                                           delivery_key=delivery_key).first()
+        if earlier is not None:
+            return None, IngestResult(batch=earlier, replayed=True)
+    return grant, None
+
+
+def _normalise(frame: pl.DataFrame) -> pl.DataFrame:
+    """The engine's input columns, whatever a caller's frame carries."""
+    missing = [c for c in parse.REQUIRED if c not in frame.columns]
+    if missing:
+        raise ValidationFailed(_("The reads lack the columns %(columns)s.") % {"columns": ", ".join(missing)})
+    if "row_no" not in frame.columns:
+        frame = frame.with_row_index("row_no", offset=1)
+    columns = [pl.col("row_no").cast(pl.Int64)]
+    columns += [(pl.col(c).cast(pl.Utf8) if c in frame.columns else pl.lit(None, pl.Utf8)).alias(c)
+                for c in (*parse.COLUMNS, *OPTIONAL_TEXT)]
+    columns.append((pl.col("task_id").cast(pl.Int64) if "task_id" in frame.columns
+                    else pl.lit(None, pl.Int64)).alias("task_id"))
+    return frame.select(columns)
+
+
+# ---------------------------------------------------------------------------
+# the delivery
+
+
+class Lap:
+    """Seconds per phase, for the delivery's summary and the benchmark."""
+
+    def __init__(self, phases: dict[str, float]):
+        self.phases = phases
+        self.last = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.phases[name] = round(self.phases.get(name, 0.0) + now - self.last, 4)
+        self.last = now
+
+
+def _ingest(actor: Actor, grant, *, org: Org, source: str, rows: pl.DataFrame, delivery_key: str, digest: str,
+            file_name: str, file_format: str, sender: str, now: dt.datetime | None, started: float,
+            phases: dict[str, float], extra_summary: dict | None = None, keep_outcomes: bool = False,
+            precheck_stored: bool = True) -> IngestResult:
+    """The steps of the module docstring; ``precheck_stored=False`` skips the look-up of stored keys, leaving
+    duplicates to the write's conflict fallback (the path a concurrent delivery takes)."""
+    if rows.height == 0:
+        raise ValidationFailed(_("The delivery has no reads."))
+    now = now or timezone.now()
+    lap = Lap(phases)
+    profile = thresholds.profile_for(org, timezone.localdate(now))
+    company_id = org.company_id or org.pk
+    with transaction.atomic():
+        if frames.postgres():
+            with connection.cursor() as cursor:
+                # the set-based look-ups are many cheap index probes: compiling them costs more than it saves
+                cursor.execute("SET LOCAL jit = off")
+                # a per-key lateral look-up never repeats a key: caching its results only costs
+                cursor.execute("SET LOCAL enable_memoize = off")
+        batch = ReadBatch(org=org, source=source, delivery_key=delivery_key or "", digest=digest,
+                          file_name=(file_name or "")[:200], file_format=(file_format or "")[:8],
+                          sender=(sender or "")[:60], received_by=actor.user, rows_total=rows.height)
+        try:
+            with transaction.atomic():
+                batch.save()
+        except IntegrityError:
+            # a concurrent delivery with the same key committed first: answer with it
+            return IngestResult(batch=ReadBatch.objects.get(company_id=company_id, source=source,
+                                                            delivery_key=delivery_key), replayed=True)
+        same = (ReadBatch.objects.filter(company_id=company_id, source=source, digest=digest)
+                .exclude(pk=batch.pk).order_by("-pk").values_list("pk", flat=True).first())
+        lap("delivery")
+        work = Delivery(org=org, source=source, now=now, profile=profile, lap=lap)
+        rows = work.prepare(rows)
+        rows = work.resolve(rows)
+        rows = work.quarantine(rows)
+        rows = work.in_delivery(rows)
+        if precheck_stored:
+            rows = work.against_stored(rows)
+        else:
+            rows = rows.with_columns(stored_fp=pl.lit(None, pl.Int64))
+        rows = work.arrival_checks(rows)
+        # reads a person delivered (a sheet, a handheld) name that person; a head-end's reads name nobody
+        typed = actor.user is not None and source in (Source.IMPORT, Source.HANDHELD)
+        lost = work.write(rows, batch_id=batch.pk, entered_by_id=actor.user.pk if typed else None)
+        if lost is not None:
+            rows = work.after_race(rows, lost)
+        quarantined = work.write_quarantine(rows, batch.pk)
+        summary = work.summary(rows, file_format=file_format)
+        if same:
+            summary["same_content_as"] = same
+        summary.update(extra_summary or {})
+        accepted = rows.filter(pl.col("outcome") == "accepted")
+        batch.rows_accepted = accepted.height
+        batch.rows_duplicate = rows.filter(pl.col("outcome") == "duplicate").height
+        batch.rows_quarantined = quarantined
+        batch.rows_flagged = accepted.filter(pl.col("flags") != "").height
+        if batch.rows_accepted == 0 and batch.rows_duplicate == 0:
+            batch.status = ReadBatch.Status.REJECTED
+            batch.message = _("No row of the delivery could be accepted; the reasons are listed by row.")[:300]
+        summary["phases"] = phases
+        batch.summary = summary
+        batch.seconds = round(time.perf_counter() - started, 3)
+        batch.save(update_fields=["rows_accepted", "rows_duplicate", "rows_quarantined", "rows_flagged", "status",
+                                  "message", "summary", "seconds"])
+        audit.record(actor, action="reads.ingest", obj=batch, grant=grant, org=org, ref=(delivery_key or "")[:64],
+                     changes={"source": source, "rows_total": batch.rows_total, "rows_accepted": batch.rows_accepted,
+                              "rows_duplicate": batch.rows_duplicate, "rows_quarantined": batch.rows_quarantined,
+                              "rows_flagged": batch.rows_flagged, "digest": digest})
+        lap("batch and audit")
+    outcomes = None
+    if keep_outcomes:
+        outcomes = rows.select("row_no", "task_id", "meter_id",
+                               pl.col("reg").replace_strict(dict(enumerate(REGISTERS)), default=None,
+                                                            return_dtype=pl.Utf8).alias("register"),
+                               "read_at", "outcome", "reason_code")
+    return IngestResult(batch=batch, outcomes=outcomes)
+
+
+# ---------------------------------------------------------------------------
+# the steps
+
+
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+_INSTANT = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,6}))?)?)?"
+                      r"\s*(Z|[+-]\d{2}:?\d{2})?$")
+
+
+def parse_instant(text: str | None, zone: ZoneInfo) -> dt.datetime | None:
+    """An ISO 8601 date or date-time (also with slashes, unpadded fields, ``Z`` or an offset) as a UTC instant.
+
+    A time without an offset is wall-clock time of the installation's zone; a date alone
+    is its midnight, the instant of a daily frozen read.
+    """
+    if text is None:
+        return None
+    raw = text.strip().replace("/", "-")
+    match = _INSTANT.match(raw)
+    if not match:
+        return None
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    try:
+        value = dt.datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
+                            int((fraction or "0").ljust(6, "0")))
+    except ValueError:
+        return None
+    if offset:
+        if offset == "Z":
+            tz = dt.UTC
+        else:
+            sign = -1 if offset[0] == "-" else 1
+            digits = offset[1:].replace(":", "")
+            tz = dt.timezone(sign * dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+        value = value.replace(tzinfo=tz)
+    else:
+        value = value.replace(tzinfo=zone)
+    return value.astimezone(dt.UTC)
+
+
+def _instants(texts: pl.Series, zone: ZoneInfo) -> pl.DataFrame:
+    """Each distinct time text with its instant and local date: a delivery has few distinct times."""
+    unique = texts.unique().drop_nulls().to_list()
+    parsed = [parse_instant(t, zone) for t in unique]
+    return pl.DataFrame({
+        "read_at_text": pl.Series(unique, dtype=pl.Utf8),
+        "read_at": pl.Series([p.replace(tzinfo=None) if p else None for p in parsed], dtype=pl.Datetime("us"))
+        .dt.replace_time_zone("UTC"),
+        "local_date": pl.Series([p.astimezone(zone).date() if p else None for p in parsed], dtype=pl.Date),
+    })
+
+
+def _codes(series: pl.Series, lookup) -> pl.DataFrame:
+    unique = series.unique().drop_nulls().to_list()
+    return pl.DataFrame({"key": pl.Series(unique, dtype=pl.Utf8),
+                         "code": pl.Series([lookup(u) for u in unique], dtype=pl.Int8)})
+
+
+def register_code(text: str) -> int | None:
+    code = parse.REGISTER_BY_NAME.get(parse.header_key(text))
+    return REG_CODE[code] if code else None
+
+
+def fixed_point(value: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """(value as an integer of 10^-4, what is wrong with it or null) from decimal text, by a regular expression."""
+    text = value.str.strip_chars()
+    groups = text.str.extract_groups(r"^(?P<sign>[+-]?)(?P<int>\d*)(?:\.(?P<frac>\d*))?$")
+    sign, whole, frac = (groups.struct.field(n) for n in ("sign", "int", "frac"))
+    whole_digits = whole.str.strip_chars_start("0")
+    frac_digits = frac.fill_null("").str.strip_chars_end("0")
+    fp = (pl.when(whole_digits.str.len_bytes() > 0).then(whole_digits).otherwise(pl.lit("0"))
+          .str.slice(0, 15).cast(pl.Int64) * FP
+          + frac_digits.str.slice(0, 4).str.pad_end(4, "0").cast(pl.Int64))
+    problem = (pl.when(text.is_null() | (text == "")).then(pl.lit("empty"))
+               .when(whole.is_null() | (whole.str.len_bytes() + frac.fill_null("").str.len_bytes() == 0))
+               .then(pl.lit("number"))
+               .when((sign == "-") & (fp != 0)).then(pl.lit("negative"))
+               .when(frac_digits.str.len_bytes() > 4).then(pl.lit("decimals"))
+               .when(whole_digits.str.len_bytes() > MAX_INTEGER_DIGITS).then(pl.lit("large"))
+               .otherwise(pl.lit(None, pl.Utf8)))
+    return fp, problem
+
+
+def parse_values(frame: pl.DataFrame, column: str = "value") -> pl.DataFrame:
+    """``value_fp`` and ``value_problem`` for the text column ``column``.
+
+    Plain decimal text (digits and one point, at most 4 decimals) — nearly every row — is
+    converted by a cast to a 4-decimal fixed-point type, which is exact for such text;
+    anything else (signs, spaces, exponents, more decimals, garbage) goes through the
+    regular expression of :func:`fixed_point`, row by row of that remainder only.
+    """
+    text = pl.col(column)
+    point = text.str.find(".", literal=True)
+    decimals = pl.when(point.is_null()).then(0).otherwise(text.str.len_bytes().cast(pl.Int64) - point - 1)
+    cast = text.cast(pl.Decimal(18, 4), strict=False)
+    frame = frame.with_columns(
+        _plain=(~text.str.contains(r"[^0-9.]") & (decimals <= 4) & cast.is_not_null()).fill_null(False),
+        value_fp=(cast * FP).cast(pl.Int64))
+    frame = frame.with_columns(
+        value_problem=pl.when(pl.col("_plain") & (pl.col("value_fp") >= 10 ** MAX_INTEGER_DIGITS * FP))
+        .then(pl.lit("large")).otherwise(pl.lit(None, pl.Utf8)))
+    if not frame["_plain"].all():
+        fp, problem = fixed_point(text)
+        other = (frame.filter(~pl.col("_plain")).select("_i", _fp=fp, _problem=problem))
+        frame = (frame.join(other, on="_i", how="left")
+                 .with_columns(value_fp=pl.when(pl.col("_plain")).then("value_fp").otherwise("_fp"),
+                               value_problem=pl.when(pl.col("_plain")).then("value_problem").otherwise("_problem"))
+                 .drop("_fp", "_problem"))
+    return frame.drop("_plain")
+
+
+def fp_text(expr: pl.Expr, decimals: int = 4) -> pl.Expr:
+    """A fixed-point integer as decimal text with ``decimals`` places (4: as the database stores it)."""
+    whole = (expr // FP).cast(pl.Utf8)
+    frac = (expr % FP).cast(pl.Utf8).str.zfill(4)
+    return whole + "." + frac if decimals == 4 else whole + "." + frac.str.slice(0, decimals)
+
+
+def message(template: str, **values: pl.Expr) -> pl.Expr:
+    """A translated message with ``%(name)s`` placeholders filled per row from expressions."""
+    parts: list[pl.Expr] = []
+    position = 0
+    for match in re.finditer(r"%\((\w+)\)s", template):
+        if match.start() > position:
+            parts.append(pl.lit(template[position:match.start()]))
+        parts.append(values[match.group(1)].cast(pl.Utf8).fill_null(""))
+        position = match.end()
+    if position < len(template):
+        parts.append(pl.lit(template[position:]))
+    return pl.concat_str(parts) if parts else pl.lit("")
+
+
+def previous_reads(rows: pl.DataFrame, earlier: list[pl.DataFrame]) -> pl.DataFrame:
+    """Each row with the latest read of its meter and register strictly before it (``prev_at``, ``prev_fp``).
+
+    ``earlier`` are frames of (meter_id, reg, at, prev_fp) — stored reads, install reads;
+    the rows themselves are earlier reads of each other.  Everything is sorted once by
+    meter, register and time; a row's previous read is the last element of the group of
+    equal times before its own, when that belongs to the same meter and register.
+    """
+    series = (pl.col("meter_id") * 8 + pl.col("reg").cast(pl.Int64)).alias("series")
+    at = pl.col("at").dt.epoch("us").alias("at")
+    own = rows.select(series, pl.col("read_at").dt.epoch("us").alias("at"), pl.col("value_fp").alias("prev_fp"),
+                      pl.col("_i").cast(pl.Int64))
+    others = [e.select(series, at, "prev_fp", pl.lit(None, pl.Int64).alias("_i")) for e in earlier if e.height]
+    seq = pl.concat([own, *others]).sort("series", "at")
+    new_time = ((pl.col("series") != pl.col("series").shift(1)) | (pl.col("at") != pl.col("at").shift(1))).fill_null(
+        True)
+    position = pl.int_range(pl.len(), dtype=pl.Int64)
+    seq = seq.with_columns(_start=pl.when(new_time).then(position).forward_fill())
+    before = pl.col("_start") - 1
+    index = before.clip(0)
+    seq = seq.with_columns(_ok=(before >= 0) & (pl.col("series").gather(index) == pl.col("series")))
+    found = (seq.with_columns(_prev_at=pl.when("_ok").then(pl.col("at").gather(index)),
+                              _prev_fp=pl.when("_ok").then(pl.col("prev_fp").gather(index)))
+             .filter(pl.col("_i").is_not_null())
+             .select("_i", prev_at=pl.col("_prev_at").cast(UTC_US), prev_fp="_prev_fp"))
+    return rows.with_columns(pl.col("_i").cast(pl.Int64)).join(found, on="_i", how="left")
+
+
+class TempTable:
+    """A frame loaded into a temporary table for one join (COPY on PostgreSQL, executemany on SQLite), then dropped.
+
+    ``columns`` maps each column to its PostgreSQL type; datetimes travel as UTC text in
+    the form each database compares (SQLite: Django's naive UTC text).
+    """
+
+    def __init__(self, prefix: str, frame: pl.DataFrame, columns: dict[str, str]):
+        self.name = f"_ingest_{prefix}_{next(_names)}"
+        self.frame = frame.select(list(columns))
+        self.columns = columns
+
+    def __enter__(self) -> str:
+        with connection.cursor() as cursor:
+            if frames.postgres():
+                spec = ", ".join(f"{c} {t}" for c, t in self.columns.items())
+                cursor.execute(f"CREATE TEMPORARY TABLE {self.name} ({spec})")
+                text = self.frame.select([
+                    pl.col(c).dt.strftime("%Y-%m-%d %H:%M:%S%.f+00") if t == "timestamptz" else pl.col(c)
+                    for c, t in self.columns.items()]).write_csv(include_header=False)
+                with cursor.copy(f"COPY {self.name} ({', '.join(self.columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
+                    copy.write(text.encode("utf-8"))
+                cursor.execute(f"ANALYZE {self.name}")
+            else:
+                cursor.execute(f"CREATE TEMPORARY TABLE {self.name} ({', '.join(self.columns)})")
+                values = self.frame.select([sqlite_time(pl.col(c)) if t == "timestamptz" else pl.col(c)
+                                            for c, t in self.columns.items()])
+                connection.connection.executemany(
+                    f"INSERT INTO {self.name} VALUES ({', '.join('?' * len(self.columns))})", values.iter_rows())
+        return self.name
+
+    def __exit__(self, *exc) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.name}")
+
+
+@dataclass
+class Delivery:
+    org: Org
+    source: str
+    now: dt.datetime
+    profile: dict
+    lap: Lap
+    zone: ZoneInfo = field(default_factory=local_zone)
+    installs: pl.DataFrame | None = None
+    stored: pl.DataFrame | None = None
+    duplicates_in_delivery: int = 0
+    duplicates_stored: int = 0
+    race_lost: int = 0
+
+    @property
+    def company_id(self) -> int:
+        return self.org.company_id or self.org.pk
+
+    # --- 1. text to values ---------------------------------------------------------------
+
+    def prepare(self, rows: pl.DataFrame) -> pl.DataFrame:
+        instants = _instants(rows["read_at"], self.zone)
+        registers = _codes(rows["register"], register_code)
+        estimated = _codes(rows["estimated"], lambda t: int(t.strip().lower() in parse.TRUE_TEXTS))
+        rows = (rows.with_row_index("_i")
+                .join(instants.rename({"read_at": "_at"}), left_on="read_at", right_on="read_at_text", how="left")
+                .join(registers.rename({"code": "reg"}), left_on="register", right_on="key", how="left")
+                .join(estimated.rename({"code": "est"}), left_on="estimated", right_on="key", how="left")
+                .with_columns(meter_key=pl.col("meter").str.strip_chars(),
+                              est=pl.col("est").fill_null(0).cast(pl.Boolean))
+                .rename({"read_at": "read_at_text", "_at": "read_at"}))
+        rows = parse_values(rows)
+        self.lap("prepare")
+        return rows
+
+    # --- 2. meters and installations ------------------------------------------------------
+
+    def _meters(self, refs: list[str]) -> pl.DataFrame:
+        """The company's meters whose asset number — or, for the rest, 12-digit communication address — was sent."""
+        kinds = {"meter_id": "int", "asset_no": "str", "comm_address": "str", "registers": "json", "digits": "int",
+                 "decimals": "int"}
+        select = ("SELECT m.id, m.asset_no, m.comm_address, " + frames.column("m.registers", "json")
+                  + ", m.digits, m.decimals FROM metering_meter m")
+        found = []
+        if refs:
+            with TempTable("refs", pl.DataFrame({"ref": refs}), {"ref": "varchar(40)"}) as table:
+                found.append(frames.fetch(f"{select} JOIN {table} t ON t.ref = m.asset_no WHERE m.company_id = %s",
+                                          [self.company_id], kinds))
+        by_asset = set(found[0]["asset_no"].to_list()) if found else set()
+        addresses = [r for r in refs if len(r) == 12 and r.isdigit() and r not in by_asset]
+        if addresses:
+            with TempTable("addresses", pl.DataFrame({"ref": addresses}), {"ref": "varchar(40)"}) as table:
+                found.append(frames.fetch(f"{select} JOIN {table} t ON t.ref = m.comm_address"
+                                          " WHERE m.company_id = %s", [self.company_id], kinds))
+        meters = pl.concat(found).unique("meter_id") if found else frames.empty(kinds)
+        return meters.with_columns(
+            mask=pl.col("registers").str.json_decode(pl.List(pl.Utf8))
+            .list.eval(pl.lit(2, pl.Int64).pow(pl.element().replace_strict(REG_CODE, default=None,
+                                                                           return_dtype=pl.Int64)))
+            .list.sum().fill_null(0).cast(pl.Int64))
+
+    def _installations(self, meter_ids: list[int]) -> pl.DataFrame:
+        with frames.IdSet(meter_ids) as ids:
+            condition, params = ids.where("mi.meter_id")
+            return frames.query(
+                [("meter_id", "mi.meter_id", "int"), ("metering_point_id", "mi.metering_point_id", "int"),
+                 ("installed_on", "mi.installed_on", "date"), ("removed_on", "mi.removed_on", "date"),
+                 ("install_reads", "mi.install_reads", "json"), ("point_path", "mp.org_path", "str"),
+                 ("multiplier", "mp.multiplier", "dec"), ("point_usage", "mp.usage_category", "str"),
+                 ("usage_category", "a.usage_category", "str"), ("industry_class", "a.industry_class", "str"),
+                 ("contract_capacity", "a.contract_capacity", "dec"),
+                 ("running_capacity", "a.running_capacity", "dec")],
+                "FROM metering_meterinstallation mi JOIN metering_meteringpoint mp ON mp.id = mi.metering_point_id"
+                f" LEFT JOIN customers_account a ON a.id = mp.account_id WHERE {condition}", params)
+
+    def resolve(self, rows: pl.DataFrame) -> pl.DataFrame:
+        refs = rows["meter_key"].drop_nulls().unique().to_list()
+        refs = [r for r in refs if r]
+        meters = self._meters(refs)
+        self.lap("meters")
+        by_asset = meters.select(pl.col("asset_no").alias("ref"), "meter_id", pl.lit("asset").alias("match"))
+        by_address = (meters.filter(pl.col("comm_address").fill_null("") != "")
+                      .group_by("comm_address").agg(pl.col("meter_id").first(), n=pl.len())
+                      .select(pl.col("comm_address").alias("ref"),
+                              pl.when(pl.col("n") == 1).then(pl.col("meter_id")).alias("meter_id"),
+                              pl.when(pl.col("n") == 1).then(pl.lit("address")).otherwise(pl.lit("ambiguous"))
+                              .alias("match")))
+        lookup = (pl.concat([by_asset, by_address]).filter(pl.col("ref").is_in(refs))
+                  .unique("ref", keep="first", maintain_order=True))
+        attributes = meters.select("meter_id", "asset_no", "digits", "decimals", "mask")
+        rows = (rows.join(lookup, left_on="meter_key", right_on="ref", how="left")
+                .join(attributes, on="meter_id", how="left"))
+        meter_ids = lookup["meter_id"].drop_nulls().unique().to_list()
+        installs = self._installations(meter_ids)
+        installs = installs.with_columns(
+            multiplier=pl.col("multiplier").cast(pl.Float64).fill_null(1.0),
+            capacity=pl.max_horizontal(pl.col("contract_capacity").cast(pl.Float64).fill_null(0.0),
+                                       pl.col("running_capacity").cast(pl.Float64).fill_null(0.0)),
+            generates=(pl.col("usage_category").fill_null("").is_in(list(generation_categories()))
+                       | pl.col("point_usage").fill_null("").is_in(list(generation_categories()))
+                       | pl.col("industry_class").fill_null("").str.starts_with(GENERATION_INDUSTRY_PREFIX)),
+            in_scope=pl.col("point_path").str.starts_with(self.org.path))
+        self.installs = installs
+        self.lap("installations")
+        keep = ["meter_id", "metering_point_id", "installed_on", "removed_on", "multiplier", "capacity", "generates",
+                "in_scope"]
+        covers = ((pl.col("installed_on") <= pl.col("local_date"))
+                  & (pl.col("removed_on").is_null() | (pl.col("local_date") <= pl.col("removed_on"))))
+        several = installs.group_by("meter_id").len().filter(pl.col("len") > 1)["meter_id"]
+        if several.len() == 0:
+            rows = rows.join(installs.select(keep), on="meter_id", how="left")
+        else:
+            single = rows.filter(~pl.col("meter_id").is_in(several.implode()))
+            multi = rows.filter(pl.col("meter_id").is_in(several.implode()))
+            multi = (multi.join(installs.select(keep), on="meter_id", how="left")
+                     .with_columns(_covers=covers.fill_null(False))
+                     .sort("_i", "_covers", "installed_on").unique("_i", keep="last").drop("_covers"))
+            rows = pl.concat([single.join(installs.select(keep), on="meter_id", how="left"), multi]).sort("_i")
+        rows = rows.with_columns(installed=covers.fill_null(False))
+        self.lap("resolve")
+        return rows
+
+    # --- 3. row checks ------------------------------------------------------------------
+
+    def quarantine(self, rows: pl.DataFrame) -> pl.DataFrame:
+        limit = self.now + dt.timedelta(hours=int(self.profile["future_tolerance_hours"]))
+        on_meter = (pl.col("mask").fill_null(0) & pl.lit(2, pl.Int64).pow(pl.col("reg").cast(pl.Int64))) != 0
+        too_large = ((pl.col("reg") != DEMAND)
+                     & (pl.col("value_fp") >= pl.lit(10, pl.Int64).pow(pl.col("digits").fill_null(6)) * FP))
+        code = (pl.when(pl.col("reject_code").is_not_null()).then(pl.col("reject_code"))
+                .when(pl.col("meter_key").fill_null("") == "").then(pl.lit("unknown_meter"))
+                .when(pl.col("match") == "ambiguous").then(pl.lit("ambiguous_meter"))
+                .when(pl.col("meter_id").is_null()).then(pl.lit("unknown_meter"))
+                .when(pl.col("read_at").is_null()).then(pl.lit("bad_time"))
+                .when(pl.col("reg").is_null()).then(pl.lit("unknown_register"))
+                .when(pl.col("value_problem").is_not_null()).then(pl.lit("bad_value"))
+                .when(pl.col("read_at") > pl.lit(limit).dt.convert_time_zone("UTC")).then(pl.lit("future"))
+                .when(~pl.col("installed")).then(pl.lit("not_installed"))
+                .when(~pl.col("in_scope")).then(pl.lit("out_of_scope"))
+                .when(~on_meter).then(pl.lit("unknown_register"))
+                .when(too_large).then(pl.lit("bad_value"))
+                .otherwise(pl.lit(None, pl.Utf8)))
+        rows = rows.with_columns(reason_code=code, outcome=pl.lit("accepted"))
+        rows = rows.with_columns(
+            outcome=pl.when(pl.col("reason_code").is_not_null()).then(pl.lit("quarantined")).otherwise("outcome"),
+            value_problem=pl.when(too_large & pl.col("value_problem").is_null()
+                                  & (pl.col("reason_code") == "bad_value"))
+            .then(pl.lit("digits")).otherwise("value_problem"))
+        self.lap("row checks")
+        return rows
+
+    def in_delivery(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """The same reading twice: once accepted, once a duplicate; with different values: every copy a conflict."""
+        key = ["meter_id", "reg", "read_at"]
+        ok = pl.col("outcome") == "accepted"
+        repeated = rows.filter(ok).select(pl.struct(key).is_duplicated().any()).item()
+        if repeated:
+            groups = (rows.filter(ok).group_by(key)
+                      .agg(_n=pl.len(), _values=pl.col("value_fp").n_unique(), _first=pl.col("_i").min())
+                      .filter(pl.col("_n") > 1))
+            rows = rows.join(groups, on=key, how="left").with_columns(
+                outcome=pl.when(ok & (pl.col("_values") > 1)).then(pl.lit("quarantined"))
+                .when(ok & pl.col("_first").is_not_null() & (pl.col("_i") != pl.col("_first")))
+                .then(pl.lit("duplicate")).otherwise("outcome"),
+                reason_code=pl.when(ok & (pl.col("_values") > 1)).then(pl.lit("conflict")).otherwise("reason_code"),
+            )
+            self.duplicates_in_delivery = rows.filter(pl.col("outcome") == "duplicate").height
+        else:
+            rows = rows.with_columns(_n=pl.lit(None, pl.UInt32))
+        self.lap("duplicates in the delivery")
+        return rows
+
+    # --- 4. against the database ---------------------------------------------------------
+
+    STORED_KINDS = {"meter_id": "int", "reg_text": "str", "at": "ts", "stored": "dec", "source": "str",
+                    "revision": "int", "status": "str"}
+
+    def _stored_columns(self, alias: str = "r") -> str:
+        return ", ".join(frames.column(f"{alias}.{c}", k) + f" AS {n}" for n, c, k in (
+            ("meter_id", "meter_id", "int"), ("reg_text", "register", "str"), ("at", "read_at", "ts"),
+            ("stored", "value", "dec"), ("source", "source", "str"), ("revision", "revision", "int"),
+            ("status", "status", "str")))
+
+    def _stored(self, keys: pl.DataFrame) -> pl.DataFrame:
+        """Reads stored for the keys: all within each key's [first, last] time, and the latest valid one before.
+
+        PostgreSQL, a delivery of one time per key (a daily delivery): one backward scan
+        of the unique index per key from that time, two reads deep — the read stored under
+        the same time, if any, and the one before.  Keys where that is not enough (other
+        sources' reads at the same time, a superseded read before it) are looked up again
+        exactly.  A delivery of several times per key is looked up exactly at once: the
+        stored reads in each key's range, and the latest valid read before it.
+        """
+        if keys.height == 0:
+            return frames.empty(self.STORED_KINDS)
+        columns = {"meter_id": "bigint", "reg_text": "varchar(8)", "lo": "timestamptz", "hi": "timestamptz",
+                   "n": "integer"}
+        if not frames.postgres() or keys["n"].max() > 1:
+            with TempTable("keys", keys, columns) as table:
+                return self._stored_exact(table)
+        with TempTable("keys", keys, columns) as table:
+            found = frames.fetch(
+                f"SELECT {self._stored_columns()} FROM {table} k CROSS JOIN LATERAL ("
+                " SELECT * FROM reading_registerread r WHERE r.meter_id = k.meter_id AND r.register = k.reg_text"
+                " AND r.read_at <= k.hi ORDER BY r.read_at DESC LIMIT k.n + 1) r", [], self.STORED_KINDS)
+        if found.height == 0:
+            return found
+        check = (found.join(keys, on=["meter_id", "reg_text"])
+                 .group_by("meter_id", "reg_text")
+                 .agg(got=pl.len(), n=pl.col("n").first(),
+                      before=((pl.col("at") < pl.col("lo")) & (pl.col("status") == "valid")).any()))
+        unsure = check.filter((pl.col("got") > pl.col("n")) & ~pl.col("before")).select("meter_id", "reg_text")
+        if unsure.height == 0:
+            return found
+        found = found.join(unsure, on=["meter_id", "reg_text"], how="anti")
+        with TempTable("keys", keys.join(unsure, on=["meter_id", "reg_text"]), columns) as table:
+            return pl.concat([found, self._stored_exact(table)])
+
+    def _stored_exact(self, table: str) -> pl.DataFrame:
+        """The reads in each key's range and the latest valid one before it: two index probes per key."""
+        if frames.postgres():
+            # lateral sub-queries (OFFSET 0 keeps the planner from turning the range into a hash join over the
+            # whole table): one range probe and one backward probe of the unique index per key
+            return frames.fetch(
+                f"SELECT {self._stored_columns()} FROM {table} k CROSS JOIN LATERAL ("
+                " SELECT * FROM reading_registerread r WHERE r.meter_id = k.meter_id AND r.register = k.reg_text"
+                " AND r.read_at >= k.lo AND r.read_at <= k.hi OFFSET 0) r"
+                f" UNION ALL SELECT {self._stored_columns()} FROM {table} k CROSS JOIN LATERAL ("
+                " SELECT * FROM reading_registerread p WHERE p.meter_id = k.meter_id AND p.register = k.reg_text"
+                " AND p.read_at < k.lo AND p.status = 'valid' ORDER BY p.read_at DESC LIMIT 1) r",
+                [], self.STORED_KINDS)
+        # SQLite compares Django's datetime text: a stored time written with a fraction of a second sorts after
+        # the same second written without; '~' sorts after any fraction
+        hi = "(k.hi || '~')"
+        return frames.fetch(
+            f"SELECT {self._stored_columns()} FROM {table} k JOIN reading_registerread r ON r.meter_id = k.meter_id"
+            f" AND r.register = k.reg_text AND r.read_at >= k.lo AND r.read_at <= {hi}"
+            f" UNION ALL SELECT {self._stored_columns()} FROM {table} k JOIN reading_registerread r ON r.id = ("
+            " SELECT p.id FROM reading_registerread p WHERE p.meter_id = k.meter_id AND p.register = k.reg_text"
+            " AND p.read_at < k.lo AND p.status = 'valid' ORDER BY p.read_at DESC LIMIT 1)", [], self.STORED_KINDS)
+
+    def against_stored(self, rows: pl.DataFrame) -> pl.DataFrame:
+        accepted = rows.filter(pl.col("outcome") == "accepted")
+        keys = (accepted.group_by("meter_id", "reg")
+                .agg(lo=pl.col("read_at").min(), hi=pl.col("read_at").max(), n=pl.col("read_at").n_unique())
+                .with_columns(reg_text=pl.col("reg").replace_strict(dict(enumerate(REGISTERS)), return_dtype=pl.Utf8)))
+        self.stored = self._stored(keys).with_columns(
+            reg=pl.col("reg_text").replace_strict(REG_CODE, default=None, return_dtype=pl.Int8),
+            stored_fp=(pl.col("stored") * FP).cast(pl.Int64)).drop("stored")
+        self.lap("stored reads")
+        same_key = self.stored.filter((pl.col("source") == self.source) & (pl.col("revision") == 0))
+        if same_key.height:
+            known = same_key.select("meter_id", "reg", pl.col("at").alias("read_at"), "stored_fp").unique(
+                ["meter_id", "reg", "read_at"])
+            rows = rows.join(known, on=["meter_id", "reg", "read_at"], how="left")
+            ok = pl.col("outcome") == "accepted"
+            stored = pl.col("stored_fp").is_not_null()
+            self.duplicates_stored = rows.filter(ok & stored & (pl.col("stored_fp") == pl.col("value_fp"))).height
+            rows = rows.with_columns(
+                outcome=pl.when(ok & stored & (pl.col("stored_fp") == pl.col("value_fp"))).then(pl.lit("duplicate"))
+                .when(ok & stored).then(pl.lit("quarantined")).otherwise("outcome"),
+                reason_code=pl.when(ok & stored & (pl.col("stored_fp") != pl.col("value_fp")))
+                .then(pl.lit("conflict_stored")).otherwise("reason_code"))
+        else:
+            rows = rows.with_columns(stored_fp=pl.lit(None, pl.Int64))
+        self.lap("duplicates stored")
+        return rows
+
+    # --- 5. arrival checks ---------------------------------------------------------------
+
+    def _install_reads(self) -> pl.DataFrame:
+        """The reads recorded when each meter was installed, as earlier reads at the installation date's midnight."""
+        installs = self.installs
+        if installs is None or installs.height == 0:
+            return pl.DataFrame(schema={"meter_id": pl.Int64, "reg": pl.Int8, "at": UTC_US, "prev_fp": pl.Int64})
+        parsed = installs.select("meter_id", "installed_on", frames.register_struct("install_reads", REGISTERS)
+                                 .alias("r"))
+        long = (pl.concat([parsed.select("meter_id", "installed_on", reg=pl.lit(REG_CODE[r], pl.Int8),
+                                         value=pl.col("r").struct.field(r)) for r in ENERGY_REGISTERS])
+                .filter(pl.col("value").is_not_null()).with_row_index("_i"))
+        return (parse_values(long).filter(pl.col("value_problem").is_null())
+                .rename({"value_fp": "prev_fp"})
+                .select("meter_id", "reg",
+                        at=pl.col("installed_on").cast(pl.Datetime("us")).dt.replace_time_zone(settings.TIME_ZONE)
+                        .dt.convert_time_zone("UTC"), prev_fp="prev_fp"))
+
+    def arrival_checks(self, rows: pl.DataFrame) -> pl.DataFrame:
+        accepted = rows.filter(pl.col("outcome") == "accepted")
+        energy = accepted.filter(pl.col("reg").is_in(ENERGY_CODES))
+        flags = [pl.lit(None, pl.Utf8).alias("f_counter"), pl.lit(None, pl.Utf8).alias("f_tou"),
+                 pl.lit(None, pl.Utf8).alias("f_reverse")]
+        found = []
+        if energy.height:
+            earlier = [self._install_reads()]
+            self.lap("checks: install reads")
+            if self.stored is not None and self.stored.height:
+                earlier.append(self.stored.filter(pl.col("status") == "valid")
+                               .select("meter_id", "reg", "at", pl.col("stored_fp").alias("prev_fp")))
+            joined = previous_reads(energy, earlier)
+            self.lap("checks: previous reads")
+            hours = (pl.col("read_at") - pl.col("prev_at")).dt.total_microseconds().cast(pl.Float64) / 3.6e9
+            cap = (pl.when(pl.col("capacity").fill_null(0) > 0)
+                   .then(pl.col("capacity") * float(self.profile["hours_per_day_cap"]) * hours / 24)
+                   .otherwise(float(self.profile["residential_daily_cap_kwh"]) * hours / 24))
+            register_max = pl.lit(10, pl.Int64).pow(pl.col("digits")) * FP
+            delta = pl.col("value_fp") - pl.col("prev_fp")
+            kwh = delta.cast(pl.Float64) / FP * pl.col("multiplier").fill_null(1.0)
+            implied = (register_max - pl.col("prev_fp") + pl.col("value_fp")).cast(pl.Float64) / FP \
+                * pl.col("multiplier").fill_null(1.0)
+            in_zone = pl.col("prev_fp").cast(pl.Float64) >= register_max.cast(pl.Float64) * float(1 - ROLLOVER_ZONE)
+            counter = (pl.when(pl.col("prev_fp").is_null()).then(pl.lit(None, pl.Utf8))
+                       .when(delta >= 0).then(pl.when(kwh > cap).then(pl.lit("implausible")))
+                       .when(in_zone).then(pl.when(implied <= cap).then(pl.lit("rollover"))
+                                           .otherwise(pl.lit("implausible")))
+                       .otherwise(pl.lit("lower")))
+            reverse = (pl.when((pl.col("reg") == REVERSE) & (delta > 0) & ~pl.col("generates").fill_null(False))
+                       .then(pl.lit("reverse")))
+            found.append(joined.select("_i", f_counter=counter, f_reverse=reverse)
+                         .filter(pl.col("f_counter").is_not_null() | pl.col("f_reverse").is_not_null()))
+        self.lap("checks: counters")
+        tou = self._tou_sum(rows)
+        self.lap("checks: tou")
+        if tou is not None:
+            found.append(tou)
+        found = [f for f in found if f.height]
+        if found:
+            checks = found[0]
+            for more in found[1:]:
+                checks = checks.join(more, on="_i", how="full", coalesce=True)
+            for name in ("f_counter", "f_tou", "f_reverse"):
+                if name not in checks.columns:
+                    checks = checks.with_columns(pl.lit(None, pl.Utf8).alias(name))
+            rows = rows.with_columns(pl.col("_i").cast(pl.Int64)).join(
+                checks.with_columns(pl.col("_i").cast(pl.Int64)), on="_i", how="left")
+        else:
+            rows = rows.with_columns(flags)
+        rows = rows.with_columns(
+            flags=pl.concat_str(["f_counter", "f_tou", "f_reverse"], separator=",", ignore_nulls=True).fill_null(""))
+        self.lap("arrival checks")
+        return rows
+
+    def _tou_sum(self, rows: pl.DataFrame) -> pl.DataFrame | None:
+        """The total against the sum of the meter's TOU registers at the same instant, on the total's row."""
+        good = rows.filter(pl.col("outcome").is_in(["accepted", "duplicate"])
+                           & ((pl.col("mask") & TOU_MASK) != 0)
+                           & (pl.col("reg").is_in([TOTAL, *TOU_CODES])))
+        if good.height == 0:
+            return None
+        is_total = pl.col("reg") == TOTAL
+        per_instant = (
+            good.select("meter_id", "read_at", "mask", "digits", "decimals",
+                        total=pl.when(is_total).then("value_fp").otherwise(0),
+                        tou=pl.when(is_total).then(0).otherwise("value_fp"),
+                        n=(~is_total).cast(pl.Int64),
+                        total_i=pl.when(is_total & (pl.col("outcome") == "accepted")).then(pl.col("_i").cast(pl.Int64)))
+            .group_by("meter_id", "read_at")
+            .agg(pl.col("total").sum(), pl.col("tou").sum(), pl.col("n").sum(), pl.col("total_i").max(),
+                 pl.col("mask").first(), pl.col("digits").first(), pl.col("decimals").first())
+            .filter(pl.col("total_i").is_not_null()))
+        if per_instant.height == 0:
+            return None
+        tou_count = (pl.col("mask") & TOU_MASK).bitwise_count_ones().cast(pl.Int64)
+        tolerance = (float(self.profile["tou_tolerance_lsb"]) * (pl.col("n") - 1).cast(pl.Float64)
+                     * pl.lit(10.0).pow(4 - pl.col("decimals").cast(pl.Float64)))
+        register_max = pl.lit(10, pl.Int64).pow(pl.col("digits")) * FP
+        gap = (pl.col("total") - pl.col("tou")) % register_max
+        difference = pl.min_horizontal(gap, register_max - gap)
+        return (per_instant.filter((pl.col("n") >= 2) & (pl.col("n") == tou_count))
+                .filter(difference.cast(pl.Float64) > tolerance)
+                .select(pl.col("total_i").alias("_i"), f_tou=pl.lit("tou_sum")))
+
+    # --- 6. writing ------------------------------------------------------------------------
+
+    def write(self, rows: pl.DataFrame, *, batch_id: int, entered_by_id: int | None,
+              ) -> pl.DataFrame | None:
+        """Write the accepted reads; returns the reads a concurrent delivery had written first (or None)."""
+        accepted = rows.filter(pl.col("outcome") == "accepted")
+        frame = accepted.select(
+            "metering_point_id", "meter_id", "read_at", "value_fp", pl.col("est").alias("estimated"),
+            pl.col("reg").replace_strict(dict(enumerate(REGISTERS)), return_dtype=pl.Utf8).alias("register"),
+            pl.col("flags"), pl.col("task_id"), pl.col("photo_ref").fill_null("").str.slice(0, 200))
+        if frame.height == 0:
+            self.lap("write")
+            return None
+        constants = Constants(source=self.source, recorded_at=self.now, batch_id=batch_id, entered_by_id=entered_by_id)
+        lost = None
+        sid = transaction.savepoint()
+        try:
+            if frames.postgres():
+                _copy_reads(frame, constants)
+            else:
+                _insert_reads(frame, constants)
+        except Exception as exc:
+            transaction.savepoint_rollback(sid)
+            if not _unique_violation(exc):
+                raise
+            lost = _write_ignoring_conflicts(frame, constants)
+        else:
+            transaction.savepoint_commit(sid)
+        self.lap("write")
+        return lost
+
+    def after_race(self, rows: pl.DataFrame, lost: pl.DataFrame) -> pl.DataFrame:
+        """Rows whose key a concurrent delivery wrote first: duplicates, or conflict_stored if the values differ."""
+        if lost.height == 0:
+            return rows
+        lost = lost.select("meter_id", "reg", "read_at", pl.col("stored_fp").alias("_lost_fp"))
+        ok = pl.col("outcome") == "accepted"
+        rows = rows.join(lost, on=["meter_id", "reg", "read_at"], how="left")
+        lost_any = ok & pl.col("_lost_fp").is_not_null()
+        same = lost_any & (pl.col("_lost_fp") == pl.col("value_fp"))
+        self.race_lost = rows.filter(lost_any).height
+        self.duplicates_stored += rows.filter(same).height
+        rows = rows.with_columns(
+            outcome=pl.when(same).then(pl.lit("duplicate")).when(lost_any).then(pl.lit("quarantined"))
+            .otherwise("outcome"),
+            reason_code=pl.when(lost_any & ~same).then(pl.lit("conflict_stored")).otherwise("reason_code"),
+            stored_fp=pl.when(lost_any).then(pl.col("_lost_fp")).otherwise("stored_fp"))
+        return rows.drop("_lost_fp")
+
+    def write_quarantine(self, rows: pl.DataFrame, batch_id: int) -> int:
+        held = rows.filter(pl.col("outcome") == "quarantined")
+        if held.height == 0:
+            return 0
+        held = held.with_columns(reason=self._reasons())
+        frame = held.select(
+            pl.lit(batch_id, pl.Int64).alias("batch_id"), pl.col("row_no").cast(pl.Int64),
+            pl.col("meter").fill_null("").str.slice(0, 40).alias("meter_ref"),
+            pl.col("register").fill_null("").str.slice(0, 20),
+            pl.col("read_at_text").fill_null("").str.slice(0, 40).alias("read_at_text"),
+            pl.col("value").fill_null("").str.slice(0, 40).alias("value_text"),
+            pl.col("reason_code").str.slice(0, 20), pl.col("reason").fill_null("").str.slice(0, 200))
+        insert_frame("reading_quarantinedread", frame)
+        self.lap("quarantine")
+        return held.height
+
+    def _reasons(self) -> pl.Expr:
+        """The reason of each quarantined row, in the user's language, with the row's own values."""
+        meter, register, value = pl.col("meter_key"), pl.col("register"), pl.col("value")
+        code, problem = pl.col("reason_code"), pl.col("value_problem")
+        local = pl.col("read_at").dt.convert_time_zone(settings.TIME_ZONE).dt.strftime("%Y-%m-%d %H:%M")
+        return (
+            pl.when(pl.col("reject_reason").is_not_null()).then(pl.col("reject_reason"))
+            .when((code == "unknown_meter") & (meter.fill_null("") == "")).then(pl.lit(_("The meter is missing.")))
+            .when(code == "unknown_meter").then(message(_("No meter “%(meter)s” in the company."), meter=meter))
+            .when(code == "ambiguous_meter").then(message(
+                _("Several meters have the communication address %(meter)s; send the asset number."), meter=meter))
+            .when(code == "bad_time").then(message(_("“%(value)s” is not a date and time."),
+                                                   value=pl.col("read_at_text")))
+            .when((code == "unknown_register") & pl.col("reg").is_null()).then(message(
+                _("“%(register)s” is not a register (total, sharp, peak, flat, valley, reactive, demand, reverse)."),
+                register=register))
+            .when(code == "unknown_register").then(message(_("Meter %(meter)s has no %(register)s register."),
+                                                           meter=pl.col("asset_no"), register=register))
+            .when((code == "bad_value") & (problem == "empty")).then(pl.lit(_("The reading is empty.")))
+            .when((code == "bad_value") & (problem == "number")).then(message(_("“%(value)s” is not a number."),
+                                                                               value=value))
+            .when((code == "bad_value") & (problem == "negative")).then(message(
+                _("The reading %(value)s is negative."), value=value))
+            .when((code == "bad_value") & (problem == "decimals")).then(message(
+                _("The reading %(value)s has more than 4 decimal places."), value=value))
+            .when(code == "bad_value").then(message(
+                _("The reading %(value)s does not fit the meter's %(digits)s integer digits."), value=value,
+                digits=pl.col("digits").fill_null(MAX_INTEGER_DIGITS)))
+            .when(code == "future").then(message(_("The reading is dated %(at)s, after now."), at=local))
+            .when(code == "not_installed").then(message(_("Meter %(meter)s was not installed on %(date)s."),
+                                                        meter=pl.col("asset_no"),
+                                                        date=pl.col("local_date").dt.strftime("%Y-%m-%d")))
+            .when(code == "out_of_scope").then(message(_("Meter %(meter)s is installed outside %(org)s."),
+                                                       meter=pl.col("asset_no"), org=pl.lit(self.org.name)))
+            .when(code == "conflict").then(message(
+                _("The delivery has this reading %(n)s times with different values."), n=pl.col("_n")))
+            .when(code == "conflict_stored").then(message(
+                _("A different reading was received before: %(stored)s."), stored=fp_text(pl.col("stored_fp"))))
+            .otherwise(pl.col("reason_code")))
+
+    # --- summary --------------------------------------------------------------------------
+
+    def summary(self, rows: pl.DataFrame, *, file_format: str) -> dict:
+        kept = rows.filter(pl.col("outcome").is_in(["accepted", "duplicate"]))
+        accepted = rows.filter(pl.col("outcome") == "accepted")
+        flags: dict[str, int] = {}
+        for text, n in accepted.filter(pl.col("flags") != "").group_by("flags").len().iter_rows():
+            for code in text.split(","):
+                flags[code] = flags.get(code, 0) + n
+        quarantined = dict(rows.filter(pl.col("outcome") == "quarantined").group_by("reason_code").len()
+                           .sort("reason_code").iter_rows())
+        days = kept["local_date"].drop_nulls()
+        result = {
+            "format": file_format or "",
+            "meters": kept["meter_id"].n_unique(),
+            "days": days.n_unique(),
+            "first_day": days.min().isoformat() if days.len() else "",
+            "last_day": days.max().isoformat() if days.len() else "",
+            "unknown_meters": rows.filter((pl.col("reason_code") == "unknown_meter")
+                                          & (pl.col("meter_key").fill_null("") != ""))["meter_key"].n_unique(),
+            "duplicates": {"in_delivery": self.duplicates_in_delivery, "stored": self.duplicates_stored},
+            "flags": dict(sorted(flags.items())),
+            "quarantined": quarantined,
+        }
+        if self.race_lost:
+            result["written_concurrently"] = self.race_lost
+        return result
+
+
+# ---------------------------------------------------------------------------
+# writing: binary COPY (PostgreSQL), executemany (SQLite), and the fallback after a lost race
+
+
+@dataclass(frozen=True)
+class Constants:
+    source: str
+    recorded_at: dt.datetime
+    batch_id: int
+    entered_by_id: int | None
+
+
+def _unique_violation(exc: Exception) -> bool:
+    """Whether a raw driver error (the writes bypass Django's cursor wrapper) is a unique-key violation."""
+    import sqlite3
+
+    if isinstance(exc, (IntegrityError, sqlite3.IntegrityError)):
+        return "UNIQUE" in str(exc).upper() or isinstance(exc, IntegrityError)
+    try:
+        import psycopg
+
+        return isinstance(exc, psycopg.errors.UniqueViolation)
+    except ImportError:  # SQLite-only installation
+        return False
+
+
+def sqlite_time(expr: pl.Expr) -> pl.Expr:
+    """A UTC datetime as Django stores it on SQLite: naive UTC text, microseconds only when there are any."""
+    return (pl.when(expr.dt.microsecond() == 0).then(expr.dt.strftime("%Y-%m-%d %H:%M:%S"))
+            .otherwise(expr.dt.strftime("%Y-%m-%d %H:%M:%S.%6f")))
+
+
+def _microseconds(value: dt.datetime) -> int:
+    return int((value - dt.datetime(2000, 1, 1, tzinfo=dt.UTC)) / dt.timedelta(microseconds=1))
+
+
+def binary_rows(frame: pl.DataFrame, constants: Constants) -> Iterator[bytes]:
+    """The reads as PostgreSQL binary COPY data, in the column order of ``WRITE_COLUMNS``.
+
+    Rows are grouped so that every group has fixed-width rows — the same register, flags,
+    photo length and task presence — and each group becomes one NumPy structured array
+    written as it is: no Python object per row.  A value is a numeric of four base-10000
+    digits (weight 2, scale 4), which the server normalises.
+    """
+    yield b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
+    source = constants.source.encode()
+    recorded = _microseconds(constants.recorded_at)
+    frame = frame.with_columns(_photo_len=pl.col("photo_ref").str.len_bytes(),
+                               _task=pl.col("task_id").is_not_null())
+    for (register, flags, photo_len, has_task), part in frame.partition_by(
+            ["register", "flags", "_photo_len", "_task"], as_dict=True, maintain_order=False).items():
+        register_b, flags_b = register.encode(), flags.encode()
+        layout = [("n", ">i2"), ("l_point", ">i4"), ("point", ">i8"), ("l_meter", ">i4"), ("meter", ">i8"),
+                  ("l_at", ">i4"), ("at", ">i8"), ("l_value", ">i4"), ("ndigits", ">i2"), ("weight", ">i2"),
+                  ("sign", ">i2"), ("dscale", ">i2"), ("digits", ">i2", (4,)), ("l_rev", ">i4"), ("rev", ">i2"),
+                  ("l_est", ">i4"), ("est", "u1"), ("l_rec", ">i4"), ("rec", ">i8"), ("l_batch", ">i4"),
+                  ("batch", ">i8"), ("l_by", ">i4")]
+        if constants.entered_by_id is not None:
+            layout.append(("by", ">i8"))
+        layout.append(("l_task", ">i4"))
+        if has_task:
+            layout.append(("task", ">i8"))
+        layout += [("l_source", ">i4"), ("source", f"S{len(source)}"), ("l_status", ">i4"), ("status", "S5"),
+                   ("l_note", ">i4"), ("l_photo", ">i4")]
+        if photo_len:
+            layout.append(("photo", f"S{photo_len}"))
+        layout.append(("l_flags", ">i4"))
+        if flags_b:
+            layout.append(("flags", f"S{len(flags_b)}"))
+        layout += [("l_register", ">i4"), ("register", f"S{len(register_b)}")]
+        dtype = np.dtype(layout)
+        for start in range(0, part.height, COPY_ROWS):
+            chunk = part.slice(start, COPY_ROWS)
+            n = chunk.height
+            a = np.empty(n, dtype=dtype)
+            a["n"] = len(WRITE_COLUMNS)
+            a["l_point"], a["point"] = 8, chunk["metering_point_id"].to_numpy()
+            a["l_meter"], a["meter"] = 8, chunk["meter_id"].to_numpy()
+            a["l_at"], a["at"] = 8, chunk["read_at"].dt.epoch("us").to_numpy() - PG_EPOCH_US
+            fp = chunk["value_fp"].to_numpy()
+            whole = fp // FP
+            a["l_value"], a["ndigits"], a["weight"], a["sign"], a["dscale"] = 16, 4, 2, 0, 4
+            digits = a["digits"]
+            digits[:, 0] = whole // 100_000_000
+            digits[:, 1] = (whole // FP) % FP
+            digits[:, 2] = whole % FP
+            digits[:, 3] = fp % FP
+            a["l_rev"], a["rev"] = 2, 0
+            a["l_est"], a["est"] = 1, chunk["estimated"].to_numpy().astype(np.uint8)
+            a["l_rec"], a["rec"] = 8, recorded
+            a["l_batch"], a["batch"] = 8, constants.batch_id
+            if constants.entered_by_id is not None:
+                a["l_by"], a["by"] = 8, constants.entered_by_id
+            else:
+                a["l_by"] = -1
+            if has_task:
+                a["l_task"], a["task"] = 8, chunk["task_id"].to_numpy()
+            else:
+                a["l_task"] = -1
+            a["l_source"], a["source"] = len(source), source
+            a["l_status"], a["status"] = 5, b"valid"
+            a["l_note"] = 0
+            a["l_photo"] = photo_len
+            if photo_len:
+                a["photo"] = [p.encode() for p in chunk["photo_ref"].to_list()]
+            a["l_flags"] = len(flags_b)
+            if flags_b:
+                a["flags"] = flags_b
+            a["l_register"], a["register"] = len(register_b), register_b
+            yield a.tobytes()
+    yield b"\xff\xff"
+
+
+def _copy_reads(frame: pl.DataFrame, constants: Constants, table: str = "reading_registerread") -> None:
+    columns = ", ".join(WRITE_COLUMNS)
+    with connection.cursor() as cursor, cursor.copy(
+            f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT binary)") as copy:
+        for block in binary_rows(frame, constants):
+            copy.write(block)
+
+
+def _sqlite_values(frame: pl.DataFrame, constants: Constants) -> pl.DataFrame:
+    """The reads as Django's SQLite backend stores them (naive UTC text, decimals as text, 0/1)."""
+    recorded = constants.recorded_at.astimezone(dt.UTC).replace(tzinfo=None)
+    return frame.select(
+        "metering_point_id", "meter_id", sqlite_time(pl.col("read_at")), fp_text(pl.col("value_fp")),
+        pl.lit(0).alias("revision"), pl.col("estimated").cast(pl.Int8),
+        pl.lit(str(recorded)).alias("recorded_at"), pl.lit(constants.batch_id).alias("batch_id"),
+        pl.lit(constants.entered_by_id, pl.Int64).alias("entered_by_id"), "task_id",
+        pl.lit(constants.source).alias("source"), pl.lit("valid").alias("status"), pl.lit("").alias("note"),
+        "photo_ref", "flags", "register")
+
+
+def _insert_reads(frame: pl.DataFrame, constants: Constants, table: str = "reading_registerread",
+                  verb: str = "INSERT") -> None:
+    values = _sqlite_values(frame, constants)
+    sql = f"{verb} INTO {table} ({', '.join(WRITE_COLUMNS)}) VALUES ({', '.join('?' * len(WRITE_COLUMNS))})"
+    raw = connection.connection
+    for start in range(0, values.height, SQLITE_ROWS):
+        raw.executemany(sql, values.slice(start, SQLITE_ROWS).iter_rows())
+
+
+def _write_ignoring_conflicts(frame: pl.DataFrame, constants: Constants) -> pl.DataFrame:
+    """Write through a staging table, skipping keys already taken; returns those keys with the stored values."""
+    stage = f"_ingest_stage_{next(_names)}"
+    columns = ", ".join(WRITE_COLUMNS)
+    with connection.cursor() as cursor:
+        if frames.postgres():
+            cursor.execute(f"CREATE TEMPORARY TABLE {stage} AS SELECT {columns} FROM reading_registerread WITH NO DATA")
+            _copy_reads(frame, constants, table=stage)
+            cursor.execute(f"INSERT INTO reading_registerread ({columns}) SELECT {columns} FROM {stage}"
+                           " ON CONFLICT (meter_id, register, read_at, source, revision) DO NOTHING")
+        else:
+            cursor.execute(f"CREATE TEMPORARY TABLE {stage} AS SELECT {columns} FROM reading_registerread WHERE 0")
+            _insert_reads(frame, constants, table=stage)
+            cursor.execute(f"INSERT OR IGNORE INTO reading_registerread ({columns}) SELECT {columns} FROM {stage}")
+    try:
+        lost = frames.fetch(
+            "SELECT s.meter_id, s.register, " + frames.column("s.read_at", "ts") + ", r.value"
+            f" FROM {stage} s JOIN reading_registerread r ON r.meter_id = s.meter_id AND r.register = s.register"
+            " AND r.read_at = s.read_at AND r.source = s.source AND r.revision = s.revision"
+            " WHERE COALESCE(r.batch_id, 0) <> %s", [constants.batch_id],
+            {"meter_id": "int", "register": "str", "read_at": "ts", "stored": "dec"})
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {stage}")
+    return lost.select("meter_id", pl.col("register").replace_strict(REG_CODE, return_dtype=pl.Int8).alias("reg"),
+                       "read_at", stored_fp=(pl.col("stored") * FP).cast(pl.Int64))
