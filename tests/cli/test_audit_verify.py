@@ -54,6 +54,9 @@ def test_removed_record_leaves_a_gap(raw_sql):
 
 def test_truncated_tail_disagrees_with_the_chain_head(raw_sql):
     last = AuditRecord.objects.order_by("-seq").values_list("seq", flat=True).first()
+    # records written outside working hours carry off-hours alerts; they go with the records
+    raw_sql("DELETE FROM core_auditalert WHERE record_id IN (SELECT id FROM core_auditrecord WHERE seq > %s)",
+            [last - 3])
     assert raw_sql("DELETE FROM core_auditrecord WHERE seq > %s", [last - 3]) == 3
     assert_broken_at(last - 2)
 

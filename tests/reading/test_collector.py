@@ -146,7 +146,7 @@ class FakeBus:
 
 
 def run(coroutine):
-    return asyncio.run(coroutine)
+    return transport.run_sync(coroutine)
 
 
 def closed_port() -> int:

@@ -56,7 +56,7 @@ def exchange(port: int, request: bytes) -> bytes:
             writer.close()
             await writer.wait_closed()
 
-    return asyncio.run(talk())
+    return transport.run_sync(talk())
 
 
 def test_collector_reads_the_simulated_meter(simulator):
@@ -71,7 +71,7 @@ def test_collector_reads_the_simulated_meter(simulator):
 
     dis = ["00010000", "00010100", "00010200", "00010300", "00010400", "00020000", "02010100", "02020100",
            "01010000", "0001FF00"]
-    result = asyncio.run(transport.read_meter("127.0.0.1", simulator.server.port, METER, dis, timeout=2.0,
+    result = transport.run_sync(transport.read_meter("127.0.0.1", simulator.server.port, METER, dis, timeout=2.0,
                                               retries=1, backoff=0.05))
 
     assert result.readings == (

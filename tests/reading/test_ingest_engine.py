@@ -8,8 +8,7 @@ from decimal import Decimal
 
 import polars as pl
 import pytest
-from django.utils import translation
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from powercis.core.errors import NotAuthorized, ValidationFailed
 from powercis.core.models import AuditRecord, Org
@@ -21,6 +20,14 @@ from tests import archive_factory as make
 from . import factory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """The assertions quote the English reasons; the stored messages follow the active language."""
+    with translation.override("en"):
+        yield
+
 NOW = timezone.make_aware(dt.datetime(2026, 2, 1, 12, 0))
 INSTALLED = dt.date(2026, 1, 5)
 

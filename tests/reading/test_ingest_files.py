@@ -23,6 +23,14 @@ from tests import archive_factory as make
 from . import factory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """The assertions quote the English reasons; the stored messages follow the active language."""
+    with translation.override("en"):
+        yield
+
 TOU = ("total", "peak", "flat", "valley")
 
 

@@ -302,6 +302,23 @@ def _unreachable(target: Target, seen: MeterResult) -> MeterResult:
     return MeterResult.from_outcomes(target.address, target.host, target.port, outcomes, 0.0)
 
 
+def run_sync(coroutine):
+    """Run a collection coroutine to completion from synchronous code (a service, a command, a test).
+
+    Where the calling thread already runs an event loop (an async server, a test session
+    driving a browser), ``asyncio.run`` is refused; the coroutine then runs on a loop of
+    its own in a short-lived thread.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 # --------------------------------------------------------------------------- schedule
 
 

@@ -11,7 +11,6 @@ collection success rate counts from the reads that did arrive.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import re
 
@@ -145,7 +144,7 @@ def run_channel(actor: Actor, channel: CollectionChannel, *, now: dt.datetime | 
         raise InvalidTransition(_("The channel %(code)s is not active.") % {"code": channel.code})
     started = now or timezone.now()
     targets, assets, problems = _targets(channel)
-    results = asyncio.run(transport.collect(targets, timeout=float(channel.timeout_seconds),
+    results = transport.run_sync(transport.collect(targets, timeout=float(channel.timeout_seconds),
                                             retries=channel.retries)) if targets else []
     read_at = started.replace(second=0, microsecond=0)
     # a block read answers every tariff; keep the registers this meter is recorded with
