@@ -28,6 +28,7 @@ def _english_messages():
     with translation.override("en"):
         yield
 
+
 NOW = timezone.make_aware(dt.datetime(2026, 2, 1, 12, 0))
 INSTALLED = dt.date(2026, 1, 5)
 

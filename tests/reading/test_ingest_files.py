@@ -31,6 +31,7 @@ def _english_messages():
     with translation.override("en"):
         yield
 
+
 TOU = ("total", "peak", "flat", "valley")
 
 

@@ -20,6 +20,15 @@ from powercis.reading.services import plans
 from . import factory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """The assertions quote the English reasons; the stored messages follow the active language."""
+    with translation.override("en"):
+        yield
+
+
 SEPTEMBER, OCTOBER = dt.date(2026, 9, 1), dt.date(2026, 10, 1)
 TOU = ("total", "peak", "flat", "valley")
 

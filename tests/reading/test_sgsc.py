@@ -11,7 +11,7 @@ from decimal import ROUND_DOWN, Decimal
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from powercis.core.errors import ValidationFailed
 from powercis.core.models import Org
@@ -27,6 +27,15 @@ pytestmark = [
     pytest.mark.skipif(not (default_source_dir() / "sgsc_smart_meter50_2013.csv.gz").exists(),
                        reason="the raw SGSC files are not beside the repository"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """The assertions quote the English reasons; the stored messages follow the active language."""
+    with translation.override("en"):
+        yield
+
+
 FILE = default_source_dir() / "sgsc_smart_meter50_2013.csv.gz"
 PUNCTUAL, DRIFTING = 10006414, 10017546
 OCTOBER = (dt.date(2013, 10, 1), dt.date(2013, 10, 31))
@@ -161,6 +170,17 @@ def test_the_command_prints_what_it_did(remote_route, capsys):
     first_ten = [at for at, _kwh in raw_rows(DRIFTING) if at.date() <= dt.date(2013, 10, 10)]
     assert f"clock-drift snaps {len(first_ten)}," in out  # every row of the drifting household moved
     assert f"batch {ReadBatch.objects.get().pk}" in out
+
+
+def test_shifted_years_keep_the_wall_clock_and_the_drift_count(remote_route):
+    """2013 moved to 2026: the same half hours on the same dates of 2026; drift counted before the move."""
+    _route, (first, _second) = remote_route
+    done = run(customers=[DRIFTING], shift_years=13, start=dt.date(2026, 10, 1), end=dt.date(2026, 10, 10))
+    rows = [(at, kwh) for at, kwh in raw_rows(DRIFTING) if at.date() <= dt.date(2013, 10, 10)]
+    assert done.snapped == len(rows) and done.result.batch.rows_accepted == 11 * 6
+    midnight = dt.datetime(2013, 10, 7)
+    assert done.meters == {DRIFTING: first.asset_no}  # one household: the first meter
+    assert reading(first, "total", dt.date(2026, 10, 7)) == expected_register(rows, midnight, Decimal("100"))
 
 
 def test_the_tou_calendar_matches_the_tariff_data():

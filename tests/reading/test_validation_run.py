@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from powercis.reading.engine import validate as validate_engine
 from powercis.reading.engine.validate import effective_reads_of_tasks, run_validation
 from powercis.reading.models import ReadException, ReadingPlan, ReadingTask, RegisterRead
 
@@ -91,7 +92,9 @@ def test_validating_some_tasks_leaves_the_others_and_the_plan_alone(route_of_thr
     assert plan.validated_at is None
 
 
-def test_remote_routes_take_the_head_ends_reading_in_the_window():
+@pytest.mark.parametrize("scan_from", [20_000, 0], ids=["through the indexes", "one scan of the reads"])
+def test_remote_routes_take_the_head_ends_reading_in_the_window(scan_from, monkeypatch):
+    monkeypatch.setattr(validate_engine, "SCAN_FROM_TASKS", scan_from)
     route = factory.route(code="RUN-R", read_day=10, method="remote")
     points = {name: factory.metered_account(route="RUN-R", registers=("total", "peak", "flat", "valley"))
               for name in ("on_day", "before", "too_early", "estimated", "on_site")}

@@ -45,7 +45,7 @@ from .validate import (
     _meters,
     _tasks,
     effective_reads_of,
-    installation_values,
+    installation_reads,
 )
 
 #: actual periods averaged for the daily rate
@@ -135,7 +135,7 @@ def estimate_reads(task_ids) -> dict[int, Estimate]:
             task_id="hist_task_id", meter_id="hist_meter_id", method="hist_method", scheduled_on="hist_scheduled_on",
             all_registers=pl.lit(True)))
         installs = _installations(scope)
-        values = installation_values(installs)
+        values = installation_reads(installs["installation_id"])
     totals = reads.filter(pl.col("register") == "total").select(
         hist_task_id="task_id", value="value", date=frames.local_date(pl.col("read_at")), meter_id="meter_id",
         estimated="estimated")

@@ -14,7 +14,8 @@ Kinds: ``int``; ``str``; ``json`` (text of a JSON column); ``dec`` — a decimal
 its exact text and cast to ``Decimal(38, 4)`` (SQLite stores NUMERIC as a binary float;
 its text form has at most 15 significant digits, which covers a 10-digit register with
 4 decimals, so the text is the value that was written); ``date``; ``ts`` — a timestamp,
-read as microseconds since the epoch and turned into a UTC datetime; ``bool``.
+read as text (PostgreSQL prints it with its offset, SQLite stores naive UTC) and parsed
+into a UTC datetime; ``bool``.
 
 Sets of ids (tasks, plans) go into queries through :class:`IdSet`: a temporary table
 filled by COPY on PostgreSQL, a JSON array on SQLite, so that a million ids are one
@@ -38,6 +39,8 @@ DEC = pl.Decimal(38, 4)
 UTC_TS = pl.Datetime("us", "UTC")
 
 _names = itertools.count(1)
+#: id sets smaller than this get an index on their temporary table
+INDEX_BELOW = 50_000
 
 
 def postgres() -> bool:
@@ -45,7 +48,7 @@ def postgres() -> bool:
 
 
 #: memory per sort or hash of the engines' queries (PostgreSQL's default of 4 MB spills joins of a month to disk)
-WORK_MEM = "64MB"
+WORK_MEM = "256MB"
 
 
 def tune_transaction() -> None:
@@ -68,11 +71,9 @@ def local_zone() -> ZoneInfo:
 def column(expr: str, kind: str) -> str:
     """``expr`` wrapped so that its value arrives as the kind says on either database."""
     if kind == "ts":
-        if postgres():
-            return f"(EXTRACT(EPOCH FROM {expr}) * 1000000)::bigint"
-        # Django stores an aware datetime on SQLite as naive UTC text 'YYYY-MM-DD HH:MM:SS[.ffffff]'
-        return (f"(CAST(strftime('%%s', {expr}) AS INTEGER) * 1000000"
-                f" + CAST(substr({expr} || '.000000', 21, 6) AS INTEGER))")
+        # as text, parsed by Polars: PostgreSQL prints it in the session's zone (UTC under Django) with the
+        # offset, which costs less than computing epoch numbers; SQLite holds naive UTC text already
+        return expr if postgres() else f"CAST({expr} AS TEXT)"
     if kind == "bool":
         return f"(CASE WHEN {expr} THEN 1 ELSE 0 END)"
     if kind in ("dec", "date") and not postgres():
@@ -87,7 +88,7 @@ def select_list(columns: Sequence[tuple[str, str, str]]) -> str:
     return ", ".join(f"{column(expr, kind)} AS {name}" for name, expr, kind in columns)
 
 
-_RAW = {"int": pl.Int64, "ts": pl.Int64, "bool": pl.Int64}
+_RAW = {"int": pl.Int64, "bool": pl.Int64}
 
 
 def _convert(frame: pl.DataFrame, kinds: dict[str, str]) -> pl.DataFrame:
@@ -99,7 +100,10 @@ def _convert(frame: pl.DataFrame, kinds: dict[str, str]) -> pl.DataFrame:
         elif kind == "date":
             exprs.append(col.str.slice(0, 10).str.to_date("%Y-%m-%d"))
         elif kind == "ts":
-            exprs.append(col.cast(UTC_TS))
+            if postgres():
+                exprs.append(col.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%#z", time_unit="us").dt.convert_time_zone("UTC"))
+            else:
+                exprs.append(col.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us").dt.replace_time_zone("UTC"))
         elif kind == "bool":
             exprs.append(col.cast(pl.Boolean))
         elif kind in ("str", "json"):
@@ -154,30 +158,38 @@ class IdSet:
     def __init__(self, ids: Iterable[int] | pl.Series):
         series = ids if isinstance(ids, pl.Series) else pl.Series(list(ids), dtype=pl.Int64)
         self.ids = series.cast(pl.Int64).drop_nulls().unique().sort()
-        self.table = f"_reading_ids_{next(_names)}"
+        self.table_name = f"_reading_ids_{next(_names)}"
 
     def __enter__(self) -> IdSet:
         if postgres():
             with connection.cursor() as cursor:
-                cursor.execute(f"CREATE TEMPORARY TABLE {self.table} (id bigint PRIMARY KEY)")
+                # a primary key only for small sets (probed by index); large ones are hashed whole
+                key = " PRIMARY KEY" if self.ids.len() < INDEX_BELOW else " NOT NULL"
+                cursor.execute(f"CREATE TEMPORARY TABLE {self.table_name} (id bigint{key})")
                 if self.ids.len():
-                    with cursor.copy(f"COPY {self.table} (id) FROM STDIN") as copy:
+                    with cursor.copy(f"COPY {self.table_name} (id) FROM STDIN") as copy:
                         copy.write(pl.DataFrame({"id": self.ids}).write_csv(include_header=False))
-                cursor.execute(f"ANALYZE {self.table}")
+                cursor.execute(f"ANALYZE {self.table_name}")
         return self
 
     def __exit__(self, *exc) -> None:
         if postgres():
             with connection.cursor() as cursor:
-                cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+                cursor.execute(f"DROP TABLE IF EXISTS {self.table_name}")
 
     def __len__(self) -> int:
         return self.ids.len()
 
+    def table(self, alias: str) -> tuple[str, list, str]:
+        """The ids as a table to join: (FROM item, its parameters, the id column as ``alias.column``)."""
+        if postgres():
+            return f"{self.table_name} {alias}", [], f"{alias}.id"
+        return f"json_each(%s) {alias}", [json.dumps(self.ids.to_list())], f"{alias}.value"
+
     def where(self, expr: str) -> tuple[str, list]:
         """SQL condition ``expr IN (the ids)`` and its parameters."""
         if postgres():
-            return f"{expr} IN (SELECT id FROM {self.table})", []
+            return f"{expr} IN (SELECT id FROM {self.table_name})", []
         return f"{expr} IN (SELECT value FROM json_each(%s))", [json.dumps(self.ids.to_list())]
 
 

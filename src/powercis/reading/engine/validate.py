@@ -77,13 +77,14 @@ Decisions recorded here (not thresholds, so not in the profile):
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 import polars as pl
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from powercis.core.models import Org
@@ -121,6 +122,9 @@ SEVERITY = {
 }
 
 DEC8 = pl.Decimal(38, 8)
+_temp = itertools.count(1)
+#: from this many tasks their reads are fetched in one scan of the reads table; below, through the indexes
+SCAN_FROM_TASKS = 20_000
 EXCEPTION_COLUMNS = {"task_id": pl.Int64, "register": pl.Utf8, "read_id": pl.Int64, "rule": pl.Utf8,
                      "detail": pl.Utf8}
 
@@ -187,8 +191,10 @@ def remote_windows(targets: pl.DataFrame) -> pl.DataFrame:
         return ((pl.col("scheduled_on") + pl.duration(days=days)).cast(pl.Datetime("us"))
                 .dt.replace_time_zone(settings.TIME_ZONE).dt.convert_time_zone("UTC"))
 
-    return targets.with_columns(window_start=midnight(-REMOTE_WINDOW_BEFORE_DAYS),
-                                window_end=midnight(REMOTE_WINDOW_AFTER_DAYS))
+    # computed per distinct date (a month has a few read days), then given to the tasks
+    dates = targets.select("scheduled_on").unique().with_columns(
+        window_start=midnight(-REMOTE_WINDOW_BEFORE_DAYS), window_end=midnight(REMOTE_WINDOW_AFTER_DAYS))
+    return targets.join(dates, on="scheduled_on", how="left")
 
 
 def _merged(ranges: list[tuple[dt.datetime, dt.datetime]]) -> list[tuple[dt.datetime, dt.datetime]]:
@@ -216,58 +222,116 @@ def effective_reads_of(targets: pl.DataFrame) -> pl.DataFrame:
     empty = frames.empty(READ_COLUMNS).drop("revision").with_columns(origin=pl.lit(None, pl.Utf8))
     if targets.height == 0:
         return empty
-    targets = (targets.group_by("task_id").agg(pl.col("meter_id").first(), pl.col("method").first(),
-                                               pl.col("scheduled_on").first(), pl.col("all_registers").any()))
+    if targets["task_id"].n_unique() < targets.height:  # a task wanted twice: once in full is enough
+        targets = targets.sort("all_registers", descending=True).unique("task_id", keep="first")
     remote = remote_windows(targets.filter((pl.col("method") == "remote") & pl.col("meter_id").is_not_null()))
-    with (IdSet(targets.filter(pl.col("all_registers"))["task_id"]) as every,
-          IdSet(targets.filter(~pl.col("all_registers"))["task_id"]) as totals,
-          IdSet(remote["meter_id"]) as meters):
-        every_sql, every_params = every.where("r.task_id")
-        totals_sql, totals_params = totals.where("r.task_id")
-        where = (f"({_in_list('r.source', TASK_SOURCES)} AND ({every_sql} OR (r.register = 'total' AND {totals_sql})))")
-        params = [*every_params, *totals_params]
-        meters_sql, meters_params = meters.where("r.meter_id")
-        # collection reads: every register in the windows of tasks read in full, the total in the others
-        spans_all = remote.filter(pl.col("all_registers")).select("window_start", "window_end").unique()
-        spans_total = remote.filter(~pl.col("all_registers")).select("window_start", "window_end").unique()
-        windows_all = _merged(list(zip(spans_all["window_start"], spans_all["window_end"], strict=True)))
-        windows_total = [w for w in _merged(list(zip(spans_total["window_start"], spans_total["window_end"],
-                                                     strict=True))) if w not in windows_all]
-        spans = []
-        for windows, register_filter in ((windows_all, ""), (windows_total, "r.register = 'total' AND ")):
-            if windows:
-                ranges = " OR ".join(["(r.read_at >= %s AND r.read_at < %s)"] * len(windows))
-                spans.append(f"{register_filter}({ranges})")
-                params += [x for w in windows for x in w]
-        if spans:
-            where += (f" OR ({_in_list('r.source', REMOTE_SOURCES)} AND {meters_sql} AND "
-                      f"({' OR '.join(f'({x})' for x in spans)}))")
-            params = [*params[:len(every_params) + len(totals_params)], *meters_params,
-                      *params[len(every_params) + len(totals_params):]]
-        raw = frames.fetch(
-            f"SELECT {_read_select('r', 'r.task_id')} FROM reading_registerread r"
-            f" WHERE r.status = 'valid' AND ({where})", params, READ_COLUMNS)
-    scope = targets.select("task_id", "all_registers")
+    # collection reads: every register in the windows of tasks read in full, the total in the others
+    spans_all = remote.filter(pl.col("all_registers")).select("window_start", "window_end").unique()
+    spans_total = remote.filter(~pl.col("all_registers")).select("window_start", "window_end").unique()
+    windows_all = _merged(list(zip(spans_all["window_start"], spans_all["window_end"], strict=True)))
+    windows_total = [w for w in _merged(list(zip(spans_total["window_start"], spans_total["window_end"],
+                                                 strict=True))) if w not in windows_all]
+    spans, span_params = [], []
+    for windows, register_filter in ((windows_all, ""), (windows_total, "r.register = 'total' AND ")):
+        if windows:
+            ranges = " OR ".join(["(r.read_at >= %s AND r.read_at < %s)"] * len(windows))
+            spans.append(f"({register_filter}({ranges}))")
+            span_params += [x for w in windows for x in w]
+    in_windows = " OR ".join(spans) or "1 = 0"
+    if targets.height < SCAN_FROM_TASKS:
+        raw = _fetch_reads_by_index(targets, remote, in_windows, span_params)
+    elif frames.postgres():
+        raw = _fetch_reads_postgresql(targets, remote, in_windows, span_params)
+    else:
+        raw = _fetch_reads_sqlite(targets, remote, in_windows, span_params)
+    # the queries already keep each task's reads to the registers asked for
     own = (raw.filter(pl.col("source").is_in(TASK_SOURCES) & pl.col("task_id").is_not_null())
-           .join(scope, on="task_id")
-           .filter(pl.col("all_registers") | (pl.col("register") == "total"))
-           .drop("all_registers").with_columns(origin=pl.lit("task")))
+           .with_columns(origin=pl.lit("task")))
     collected = raw.filter(pl.col("source").is_in(REMOTE_SOURCES)).drop("task_id")
-    candidates = (remote.join(own.select("task_id").unique(), on="task_id", how="anti")
-                  .select("task_id", "meter_id", "all_registers", "window_start", "window_end")
-                  .join(collected, on="meter_id")
-                  .filter((pl.col("read_at") >= pl.col("window_start")) & (pl.col("read_at") < pl.col("window_end"))))
-    instant = (candidates.filter(pl.col("register") == "total").group_by("task_id")
-               .agg(instant=pl.col("read_at").max()))
-    taken = (candidates.join(instant, on="task_id").filter(pl.col("read_at") == pl.col("instant"))
+    # the instant of each remote task's reading: its meter's latest total read before the window's end (as-of
+    # join by meter), kept when it is not before the window's start; then every register read at that instant
+    pending = (remote.join(own.select("task_id").unique(), on="task_id", how="anti")
+               .select("task_id", "meter_id", "all_registers", "window_start", "window_end").sort("window_end"))
+    instants = (collected.filter(pl.col("register") == "total").select("meter_id", instant="read_at").unique()
+                .sort("instant"))
+    chosen = (pending.join_asof(instants, left_on="window_end", right_on="instant", by="meter_id",
+                                strategy="backward", allow_exact_matches=False, check_sortedness=False)
+              .filter(pl.col("instant") >= pl.col("window_start")))
+    taken = (chosen.select("task_id", "meter_id", "all_registers", read_at="instant")
+             .join(collected, on=["meter_id", "read_at"])
              .filter(pl.col("all_registers") | (pl.col("register") == "total"))
              .select(own.drop("origin").columns).with_columns(origin=pl.lit("remote")))
     reads = pl.concat([own, taken])
     if reads.height == 0:
         return empty
-    return (reads.sort("task_id", "register", "read_at", "revision", "read_id")
-            .group_by("task_id", "register", maintain_order=True).last()
-            .drop("revision"))
+    # usually one valid read per task and register; where there are more, the latest (then revision, id) counts
+    repeated = pl.struct("task_id", "register").is_duplicated()
+    latest = (reads.filter(repeated).sort("read_at", "revision", "read_id")
+              .unique(["task_id", "register"], keep="last"))
+    return pl.concat([reads.filter(~repeated), latest]).drop("revision")
+
+
+def _fetch_reads_by_index(targets: pl.DataFrame, remote: pl.DataFrame, in_windows: str, span_params: list):
+    """A few tasks (a correction, a page): their reads through the task index and the meters' read key."""
+    every_ids = targets.filter(pl.col("all_registers"))["task_id"]
+    total_ids = targets.filter(~pl.col("all_registers"))["task_id"]
+    with IdSet(every_ids) as every, IdSet(total_ids) as totals, IdSet(remote["meter_id"]) as meters:
+        branches, params = [], []
+        for ids, register_filter in ((every, ""), (totals, " AND r.register = 'total'")):
+            source, source_params, key = ids.table("k")
+            branches.append(f"SELECT {_read_select('r', 'r.task_id')} FROM {source}"
+                            f" JOIN reading_registerread r ON r.task_id = {key}"
+                            f" WHERE r.status = 'valid' AND {_in_list('r.source', TASK_SOURCES)}{register_filter}")
+            params += source_params
+        source, source_params, key = meters.table("m")
+        branches.append(f"SELECT {_read_select('r', 'r.task_id')} FROM {source}"
+                        f" JOIN reading_registerread r ON r.meter_id = {key}"
+                        f" WHERE r.status = 'valid' AND {_in_list('r.source', REMOTE_SOURCES)} AND ({in_windows})")
+        params += [*source_params, *span_params]
+        return frames.fetch(" UNION ALL ".join(branches), params, READ_COLUMNS)
+
+
+def _fetch_reads_postgresql(targets: pl.DataFrame, remote: pl.DataFrame, in_windows: str, span_params: list):
+    """One scan of the reads, hash-joined to the tasks (with their register scope) and to the remote meters.
+
+    Joins rather than ``IN (subquery)`` under an OR: PostgreSQL turns the latter into a
+    hashed subplan only while the ids fit in work_mem, and otherwise into a per-row scan.
+    """
+    keys = targets.select(id="task_id", every="all_registers")
+    tasks_table, meters_table = f"_reading_keys_{next(_temp)}", f"_reading_meters_{next(_temp)}"
+    with connection.cursor() as cursor:
+        # no index: both are only hashed, and indexing millions of rows into temporary buffers costs seconds
+        cursor.execute(f"CREATE TEMPORARY TABLE {tasks_table} (id bigint NOT NULL, every boolean NOT NULL)")
+        cursor.execute(f"CREATE TEMPORARY TABLE {meters_table} (id bigint NOT NULL)")
+        try:
+            insert_frame(tasks_table, keys)
+            insert_frame(meters_table, remote.select(id="meter_id").unique())
+            cursor.execute(f"ANALYZE {tasks_table}")
+            cursor.execute(f"ANALYZE {meters_table}")
+            return frames.fetch(
+                f"SELECT {_read_select('r', 'r.task_id')} FROM reading_registerread r"
+                f" LEFT JOIN {tasks_table} k ON k.id = r.task_id LEFT JOIN {meters_table} m ON m.id = r.meter_id"
+                f" WHERE r.status = 'valid' AND ("
+                f"(k.id IS NOT NULL AND {_in_list('r.source', TASK_SOURCES)} AND (k.every OR r.register = 'total'))"
+                f" OR (m.id IS NOT NULL AND {_in_list('r.source', REMOTE_SOURCES)} AND ({in_windows})))",
+                span_params, READ_COLUMNS)
+        finally:
+            cursor.execute(f"DROP TABLE IF EXISTS {tasks_table}, {meters_table}")
+
+
+def _fetch_reads_sqlite(targets: pl.DataFrame, remote: pl.DataFrame, in_windows: str, span_params: list):
+    """The same selection on SQLite, whose ``IN (SELECT … FROM json_each(?))`` builds a temporary index once."""
+    with (IdSet(targets.filter(pl.col("all_registers"))["task_id"]) as every,
+          IdSet(targets.filter(~pl.col("all_registers"))["task_id"]) as totals,
+          IdSet(remote["meter_id"]) as meters):
+        every_sql, every_params = every.where("r.task_id")
+        totals_sql, totals_params = totals.where("r.task_id")
+        meters_sql, meters_params = meters.where("r.meter_id")
+        return frames.fetch(
+            f"SELECT {_read_select('r', 'r.task_id')} FROM reading_registerread r WHERE r.status = 'valid' AND ("
+            f"({_in_list('r.source', TASK_SOURCES)} AND ({every_sql} OR (r.register = 'total' AND {totals_sql})))"
+            f" OR ({_in_list('r.source', REMOTE_SOURCES)} AND {meters_sql} AND ({in_windows})))",
+            [*every_params, *totals_params, *meters_params, *span_params], READ_COLUMNS)
 
 
 def plan_targets(plan_ids, *, all_registers: bool = True) -> pl.DataFrame:
@@ -347,15 +411,25 @@ def _history(scope: Scope, periods: list[dt.date], months_back: int) -> pl.DataF
 
 
 def _installations(scope: Scope) -> pl.DataFrame:
+    """Every meter installation of the scope's points: which meter, from when to when (the reads come later)."""
     condition, params = scope.where("s")
-    rows = frames.query(
+    return frames.query(
         [("installation_id", "mi.id", "int"), ("metering_point_id", "mi.metering_point_id", "int"),
          ("meter_id", "mi.meter_id", "int"), ("installed_on", "mi.installed_on", "date"),
-         ("removed_on", "mi.removed_on", "date"), ("install_reads", "mi.install_reads", "json"),
-         ("removal_reads", "mi.removal_reads", "json")],
+         ("removed_on", "mi.removed_on", "date")],
         "FROM metering_meterinstallation mi WHERE mi.metering_point_id IN"
         f" (SELECT s.metering_point_id FROM reading_readingtask s WHERE {condition})", params)
-    return rows
+
+
+def installation_reads(installation_ids) -> pl.DataFrame:
+    """The install and removal reads of the given installations, long: (installation_id, register, values)."""
+    with IdSet(installation_ids) as ids:
+        condition, params = ids.where("mi.id")
+        rows = frames.query(
+            [("installation_id", "mi.id", "int"), ("install_reads", "mi.install_reads", "json"),
+             ("removal_reads", "mi.removal_reads", "json")],
+            f"FROM metering_meterinstallation mi WHERE {condition}", params)
+    return installation_values(rows)
 
 
 def installation_values(installs: pl.DataFrame) -> pl.DataFrame:
@@ -376,16 +450,30 @@ def installation_values(installs: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(long).filter(pl.col("install_value").is_not_null() | pl.col("removal_value").is_not_null())
 
 
-def _meters(meter_ids) -> pl.DataFrame:
-    with IdSet(meter_ids) as ids:
-        condition, params = ids.where("m.id")
-        meters = frames.query(
-            [("meter_id", "m.id", "int"), ("digits", "m.digits", "int"), ("decimals", "m.decimals", "int"),
-             ("asset_no", "m.asset_no", "str")],
-            f"FROM metering_meter m WHERE {condition}", params)
+def _meter_columns(meters: pl.DataFrame) -> pl.DataFrame:
     return meters.with_columns(
         register_max=pl.col("digits").replace_strict({d: Decimal(10) ** d for d in range(0, 21)}, return_dtype=DEC),
         lsb=pl.col("decimals").replace_strict({d: Decimal(1).scaleb(-d) for d in range(0, 5)}, return_dtype=DEC))
+
+
+METER_COLUMNS = [("meter_id", "m.id", "int"), ("digits", "m.digits", "int"), ("decimals", "m.decimals", "int"),
+                 ("asset_no", "m.asset_no", "str")]
+
+
+def _meters(meter_ids) -> pl.DataFrame:
+    with IdSet(meter_ids) as ids:
+        condition, params = ids.where("m.id")
+        return _meter_columns(frames.query(METER_COLUMNS, f"FROM metering_meter m WHERE {condition}", params))
+
+
+def _meters_of(scope: Scope) -> pl.DataFrame:
+    """The meters ever installed on the scope's points (every meter a task or a read of them can name)."""
+    condition, params = scope.where("s")
+    return _meter_columns(frames.query(
+        METER_COLUMNS,
+        "FROM metering_meter m WHERE m.id IN (SELECT mi.meter_id FROM metering_meterinstallation mi"
+        f" WHERE mi.metering_point_id IN (SELECT s.metering_point_id FROM reading_readingtask s WHERE {condition}))",
+        params))
 
 
 def _resolved(scope: Scope) -> pl.DataFrame:
@@ -426,6 +514,8 @@ class Context:
     remote_updates: pl.DataFrame = field(default_factory=pl.DataFrame)
     installs: pl.DataFrame = field(default_factory=pl.DataFrame)
     install_values: pl.DataFrame = field(default_factory=pl.DataFrame)
+    #: the tasks with their total register's start, end and consumption (computed once, read by several checks)
+    totals: pl.DataFrame | None = None
 
 
 def history_levels(tasks_with_thresholds: pl.DataFrame) -> int:
@@ -437,18 +527,14 @@ def history_levels(tasks_with_thresholds: pl.DataFrame) -> int:
     return max(2, zero, estimates)
 
 
-def _chain(tasks: pl.DataFrame, history: pl.DataFrame, totals: pl.DataFrame, levels: int) -> pl.DataFrame:
+def _chain(tasks: pl.DataFrame, earlier: pl.DataFrame, totals: pl.DataFrame, levels: int) -> pl.DataFrame:
     """Per task, the effective total reads of the point's earlier tasks that have one, latest first (wide)."""
-    earlier = (tasks.select("task_id", "metering_point_id", "period")
-               .join(history, on="metering_point_id")
-               .filter(pl.col("hist_period") < pl.col("period"))
-               .join(totals.rename({"task_id": "hist_task_id"}), on="hist_task_id")
-               .sort("task_id", "hist_period", descending=[False, True])
-               .with_columns(level=pl.int_range(1, pl.len() + 1).over("task_id"))
-               .filter(pl.col("level") <= levels))
+    ranked = (earlier.join(totals.rename({"task_id": "hist_task_id"}), on="hist_task_id")
+              .with_columns(level=pl.col("hist_period").rank("ordinal", descending=True).over("task_id"))
+              .filter(pl.col("level") <= levels))
     wide = tasks.select("task_id")
     for k in range(1, levels + 1):
-        part = earlier.filter(pl.col("level") == k).select(
+        part = ranked.filter(pl.col("level") == k).select(
             "task_id", pl.col("hist_task_id").alias(f"c{k}_task"), pl.col("value").alias(f"c{k}_value"),
             frames.local_date(pl.col("read_at")).alias(f"c{k}_date"), pl.col("meter_id").alias(f"c{k}_meter"),
             pl.col("estimated").alias(f"c{k}_est"), pl.col("read_id").alias(f"c{k}_read"))
@@ -456,14 +542,11 @@ def _chain(tasks: pl.DataFrame, history: pl.DataFrame, totals: pl.DataFrame, lev
     return wide
 
 
-def _last_year(tasks: pl.DataFrame, history: pl.DataFrame, totals: pl.DataFrame) -> pl.DataFrame:
+def _last_year(earlier: pl.DataFrame, totals: pl.DataFrame) -> pl.DataFrame:
     """Per task: the same period last year's effective total read (y0) and the one before it (y1)."""
-    candidates = (tasks.select("task_id", "metering_point_id", "period")
-                  .join(history, on="metering_point_id")
-                  .filter(pl.col("hist_period") <= pl.col("period").dt.offset_by("-12mo"))
+    candidates = (earlier.filter(pl.col("hist_period") <= pl.col("period").dt.offset_by("-12mo"))
                   .join(totals.rename({"task_id": "hist_task_id"}), on="hist_task_id")
-                  .sort("task_id", "hist_period", descending=[False, True])
-                  .with_columns(level=pl.int_range(0, pl.len()).over("task_id")))
+                  .with_columns(level=pl.col("hist_period").rank("ordinal", descending=True).over("task_id") - 1))
     y0 = candidates.filter((pl.col("level") == 0)
                            & (pl.col("hist_period") == pl.col("period").dt.offset_by("-12mo")))
     y1 = candidates.filter(pl.col("level") == 1)
@@ -509,34 +592,31 @@ def load_context(scope: Scope, *, now: dt.datetime, seconds: dict[str, float] | 
         as_targets(earlier, pl.col("rank") == 1),
     ])
     reads = effective_reads_of(targets)
-    current_ids = tasks.select("task_id")
-    end = reads.join(current_ids, on="task_id")
+    end = reads.join(tasks.select("task_id"), on="task_id", how="semi")
     lap("load reads")
     totals = reads.filter(pl.col("register") == "total")
-    chain = _chain(tasks, history, totals, levels)
-    last_year = _last_year(tasks, history, totals)
-    start_reads = reads.join(chain.select(task_id=pl.col("c1_task")).drop_nulls().unique(), on="task_id")
+    chain = _chain(tasks, earlier, totals, levels)
+    last_year = _last_year(earlier, totals)
+    start_tasks = chain.select(task_id=pl.col("c1_task")).drop_nulls()
+    start_reads = reads.join(start_tasks, on="task_id", how="semi")
     # a start read further back than the latest earlier task was loaded with its total only: fetch the rest
-    deeper = chain.select("c1_task").drop_nulls().unique().join(
-        earlier.filter(pl.col("rank") == 1).select(c1_task="hist_task_id").unique(), on="c1_task", how="anti")
+    deeper = start_tasks.unique().join(earlier.filter(pl.col("rank") == 1).select(task_id="hist_task_id"),
+                                       on="task_id", how="anti")
     if deeper.height:
-        more = as_targets(history.join(deeper.rename({"c1_task": "hist_task_id"}), on="hist_task_id")
+        more = as_targets(history.join(deeper.rename({"task_id": "hist_task_id"}), on="hist_task_id")
                           .unique("hist_task_id"), pl.lit(True))
-        start_reads = pl.concat([start_reads.join(deeper.rename({"c1_task": "task_id"}), on="task_id", how="anti"),
-                                 effective_reads_of(more)])
+        start_reads = pl.concat([start_reads.join(deeper, on="task_id", how="anti"), effective_reads_of(more)])
     lap("load history")
     installs = _installations(scope)
-    values = installation_values(installs)
-    meters = _meters(pl.concat([tasks["task_meter_id"], end["meter_id"], installs["meter_id"],
-                                *[chain[f"c{k}_meter"] for k in range(1, levels + 1)]]))
+    meters = _meters_of(scope)
     lap("load installations and meters")
-    ctx = _assemble(tasks.join(last_year, on="task_id", how="left"), end, chain, start_reads, installs, values,
-                    meters, levels)
+    ctx = _assemble(tasks.join(last_year, on="task_id", how="left"), end, chain, start_reads, installs, meters,
+                    levels)
     lap("consumption")
     return ctx
 
 
-def _assemble(tasks, end, chain, start_reads, installs, values, meters, levels) -> Context:
+def _assemble(tasks, end, chain, start_reads, installs, meters, levels) -> Context:
     """Task-level start and end, per-register consumption with rollover and meter change."""
     # --- the remote reading taken for tasks of remote routes (status, time and source follow the read)
     total_end = end.filter(pl.col("register") == "total").select(
@@ -544,85 +624,90 @@ def _assemble(tasks, end, chain, start_reads, installs, values, meters, levels) 
         end_date=frames.local_date(pl.col("read_at")), end_meter=pl.col("meter_id"),
         end_estimated=pl.col("estimated"), end_source=pl.col("source"), end_origin=pl.col("origin"))
     tasks = tasks.join(total_end, on="task_id", how="left")
-    remote = (tasks.filter(pl.col("end_origin") == "remote")
-              .with_columns(new_status=pl.when(pl.col("end_estimated")).then(pl.lit("estimated"))
-                            .otherwise(pl.lit("read")))
-              .filter((pl.col("status") != pl.col("new_status")) | (pl.col("task_read_at") != pl.col("end_at"))
-                      | pl.col("task_read_at").is_null() | (pl.col("task_source") != pl.col("end_source"))))
-    remote_updates = remote.select(pl.col("task_id").alias("id"), pl.col("new_status").alias("status"),
-                                   pl.col("end_at").alias("read_at"), pl.col("end_source").alias("source"),
-                                   unreadable_reason=pl.lit(""))
+    taken_status = pl.when(pl.col("end_estimated")).then(pl.lit("estimated")).otherwise(pl.lit("read"))
+    remote_updates = (tasks.filter(pl.col("end_origin") == "remote")
+                      .filter((pl.col("status") != taken_status) | pl.col("task_read_at").is_null()
+                              | (pl.col("task_read_at") != pl.col("end_at")) | (pl.col("task_source") != pl.col("end_source")))
+                      .select(id=pl.col("task_id"), status=taken_status, read_at=pl.col("end_at"),
+                              source=pl.col("end_source"), unreadable_reason=pl.lit("")))
     tasks = tasks.with_columns(
-        status=pl.when(pl.col("end_origin") == "remote")
-        .then(pl.when(pl.col("end_estimated")).then(pl.lit("estimated")).otherwise(pl.lit("read")))
-        .otherwise(pl.col("status")))
+        status=pl.when(pl.col("end_origin") == "remote").then(taken_status).otherwise(pl.col("status")))
 
     # --- installations: the end meter's on this point, and the start meter's
     inst = installs.select("installation_id", "metering_point_id", "meter_id", "installed_on", "removed_on")
-    end_inst = (tasks.select("task_id", "metering_point_id", "end_meter", "end_date")
-                .join(inst, left_on=["metering_point_id", "end_meter"], right_on=["metering_point_id", "meter_id"])
-                .filter(pl.col("installed_on") <= pl.col("end_date"))
+
+    def installed(frame: pl.DataFrame, meter: str, on: str, prefix: str) -> pl.DataFrame:
+        """The latest installation of ``meter`` on the task's point on or before ``on``."""
+        return (frame.select("task_id", "metering_point_id", meter, on)
+                .join(inst, left_on=["metering_point_id", meter], right_on=["metering_point_id", "meter_id"])
+                .filter(pl.col("installed_on") <= pl.col(on))
                 .sort("installed_on", "installation_id").group_by("task_id").last()
-                .select("task_id", new_installation=pl.col("installation_id"), new_installed_on=pl.col("installed_on")))
-    tasks = tasks.join(chain, on="task_id", how="left").join(end_inst, on="task_id", how="left")
+                .select("task_id", pl.col("installation_id").alias(f"{prefix}_installation"),
+                        pl.col("installed_on").alias(f"{prefix}_installed_on")))
+
+    tasks = tasks.join(chain, on="task_id", how="left").join(installed(tasks, "end_meter", "end_date", "new"),
+                                                             on="task_id", how="left")
     tasks = tasks.with_columns(
         start_kind=pl.when(pl.col("c1_task").is_not_null()).then(pl.lit("read"))
         .when(pl.col("new_installation").is_not_null()).then(pl.lit("install")).otherwise(pl.lit(None, pl.Utf8)),
         start_date=pl.coalesce("c1_date", "new_installed_on"),
         start_meter=pl.when(pl.col("c1_task").is_not_null()).then(pl.col("c1_meter")).otherwise(pl.col("end_meter")))
-    old_inst = (tasks.select("task_id", "metering_point_id", "start_meter", "start_date")
-                .join(inst, left_on=["metering_point_id", "start_meter"], right_on=["metering_point_id", "meter_id"])
-                .filter(pl.col("installed_on") <= pl.col("start_date"))
-                .sort("installed_on", "installation_id").group_by("task_id").last()
-                .select("task_id", old_installation=pl.col("installation_id"), old_removed_on=pl.col("removed_on")))
-    tasks = tasks.join(old_inst, on="task_id", how="left").with_columns(
-        changed=pl.col("start_meter").is_not_null() & pl.col("end_meter").is_not_null()
-        & (pl.col("start_meter") != pl.col("end_meter")),
+    tasks = tasks.with_columns(
+        changed=(pl.col("start_meter") != pl.col("end_meter")).fill_null(False),
         days=(pl.col("end_date") - pl.col("start_date")).dt.total_days(),
         capacity=pl.max_horizontal("contract_capacity", "running_capacity"))
+    changed = tasks.filter(pl.col("changed"))
+    tasks = tasks.join(installed(changed, "start_meter", "start_date", "old"), on="task_id", how="left")
+    # the installation of the first read's meter, for a point read once before (its interval runs from there)
+    once = tasks.filter(pl.col("c1_meter").is_not_null() & pl.col("c2_value").is_null())
+    tasks = tasks.join(installed(once, "c1_meter", "c1_date", "c1"), on="task_id", how="left")
     tasks = tasks.join(meters.select("meter_id", "digits", "decimals", "register_max", "lsb"),
                        left_on="end_meter", right_on="meter_id", how="left")
-    tasks = tasks.with_columns(
-        per_day_days=pl.col("days").clip(lower_bound=1),
-    ).with_columns(
+    tasks = tasks.with_columns(per_day_days=pl.col("days").clip(lower_bound=1)).with_columns(
         cap_kwh=pl.when(pl.col("capacity") > 0)
         .then(pl.col("capacity").cast(DEC8) * pl.col("per_day_days") * pl.col("t_hours_per_day_cap").cast(DEC8))
         .otherwise(pl.col("t_residential_daily_cap_kwh").cast(DEC8) * pl.col("per_day_days")))
 
-    # --- per register: end, start, segments of a meter change
-    by_register = values.select("installation_id", "register", "install_value", "removal_value")
-    reads = end.select("task_id", "register", end_id=pl.col("read_id"), end_value=pl.col("value"),
-                       end_read_meter=pl.col("meter_id"), end_read_estimated=pl.col("estimated"))
+    # --- per register: end and start
+    reads = end.select("task_id", "register", end_id=pl.col("read_id"), end_value=pl.col("value"))
     reads = reads.join(tasks.select("task_id", "c1_task", "start_kind", "start_meter", "end_meter", "changed",
                                     "new_installation", "old_installation", "register_max", "cap_kwh", "multiplier",
                                     "start_date", "end_date", "metering_point_id"),
                        on="task_id", how="left")
     starts = start_reads.select(c1_task=pl.col("task_id"), register=pl.col("register"),
-                                start_read_value=pl.col("value"), start_read_id=pl.col("read_id"))
-    reads = (reads.join(starts, on=["c1_task", "register"], how="left")
-             .join(by_register.rename({"installation_id": "new_installation", "install_value": "new_install_value",
-                                       "removal_value": "_r1"}), on=["new_installation", "register"], how="left")
-             .join(by_register.rename({"installation_id": "old_installation", "install_value": "_i2",
-                                       "removal_value": "old_removal_value"}), on=["old_installation", "register"],
-                   how="left")
-             .drop("_r1", "_i2"))
-    # meters installed and removed inside the interval (a meter changed twice in one period)
-    between = (tasks.filter(pl.col("changed")).select("task_id", "metering_point_id", "start_meter", "end_meter",
-                                                      "start_date", "end_date")
+                                start_read_value=pl.col("value"))
+    reads = reads.join(starts, on=["c1_task", "register"], how="left")
+
+    # --- the installation reads that matter: only where a start is an installation, a register has no earlier
+    # read, a meter was changed, or a point was read once (a handful in a running month)
+    between = (changed.select("task_id", "metering_point_id", "start_meter", "end_meter", "start_date", "end_date")
                .join(inst, on="metering_point_id")
                .filter((pl.col("installed_on") > pl.col("start_date")) & (pl.col("installed_on") <= pl.col("end_date"))
                        & (pl.col("meter_id") != pl.col("start_meter")) & (pl.col("meter_id") != pl.col("end_meter")))
-               .join(by_register, on="installation_id")
-               .group_by("task_id", "register")
-               .agg(between=(pl.col("removal_value") - pl.col("install_value")).sum()))
-    reads = reads.join(between, on=["task_id", "register"], how="left")
+               .select("task_id", "installation_id"))
+    wanted = pl.concat([
+        reads.filter((pl.col("start_kind") == "install") | pl.col("changed") | pl.col("start_read_value").is_null())
+        ["new_installation"],
+        tasks["old_installation"], tasks["c1_installation"], between["installation_id"],
+    ]).drop_nulls().unique()
+    values = installation_reads(wanted) if wanted.len() else installation_values(pl.DataFrame())
+    by_register = values.select("installation_id", "register", "install_value", "removal_value")
+    reads = (reads
+             .join(by_register.select(new_installation="installation_id", register="register",
+                                      new_install_value="install_value"), on=["new_installation", "register"],
+                   how="left")
+             .join(by_register.select(old_installation="installation_id", register="register",
+                                      old_removal_value="removal_value"), on=["old_installation", "register"],
+                   how="left"))
+    # meters installed and removed inside the interval (a meter changed twice in one period)
+    reads = reads.join(between.join(by_register, on="installation_id").group_by("task_id", "register")
+                       .agg(between=(pl.col("removal_value") - pl.col("install_value")).sum()),
+                       on=["task_id", "register"], how="left")
     zero = pl.lit(Decimal(0)).cast(DEC)
     reads = reads.with_columns(
         start_value=pl.when(pl.col("changed")).then(pl.col("start_read_value"))
         .when(pl.col("start_kind") == "read")
-        .then(pl.coalesce("start_read_value",
-                          pl.when(pl.col("start_meter") == pl.col("end_meter"))
-                          .then(pl.coalesce("new_install_value", zero))))
+        .then(pl.coalesce("start_read_value", pl.coalesce("new_install_value", zero)))
         .when(pl.col("start_kind") == "install").then(pl.coalesce("new_install_value", zero))
         .otherwise(pl.lit(None, DEC)),
     ).with_columns(
@@ -651,10 +736,14 @@ def _assemble(tasks, end, chain, start_reads, installs, values, meters, levels) 
         .when(pl.col("outcome") == "rollover").then(pl.col("implied")).otherwise(pl.lit(None, DEC)),
     ).with_columns(
         energy_kwh=pl.col("consumption").cast(DEC8) * pl.col("multiplier").cast(DEC8))
-    ctx = Context(tasks=tasks, reads=reads, chain=chain, meters=meters, levels=levels,
-                  remote_updates=remote_updates, installs=installs, install_values=values)
-    ctx.tasks = ctx.tasks.join(install_totals(ctx), on="task_id", how="left")
-    return ctx
+    # the first read's installation read (total), for the interval of a point read once before
+    c1_total = by_register.filter(pl.col("register") == "total").select(
+        c1_installation="installation_id", c1_install_value="install_value")
+    tasks = tasks.join(c1_total, on="c1_installation", how="left").with_columns(
+        c1_install_value=pl.when(pl.col("c1_installation").is_not_null())
+        .then(pl.col("c1_install_value").fill_null(Decimal(0))).cast(DEC))
+    return Context(tasks=tasks, reads=reads, chain=chain, meters=meters, levels=levels,
+                   remote_updates=remote_updates, installs=installs, install_values=values)
 
 
 # ---------------------------------------------------------------------------
@@ -767,9 +856,11 @@ def check_registers(ctx: Context) -> pl.DataFrame:
 
 
 def _totals(ctx: Context) -> pl.DataFrame:
-    total = ctx.reads.filter(pl.col("register") == "total").select(
-        "task_id", "start_value", "end_value", "consumption", "energy_kwh")
-    return ctx.tasks.join(total, on="task_id", how="inner")
+    if ctx.totals is None:
+        total = ctx.reads.filter(pl.col("register") == "total").select(
+            "task_id", "start_value", "end_value", "consumption", "energy_kwh")
+        ctx.totals = ctx.tasks.join(total, on="task_id", how="inner")
+    return ctx.totals
 
 
 def check_zero(ctx: Context) -> pl.DataFrame:
@@ -933,21 +1024,6 @@ def check_meter_change(ctx: Context) -> pl.DataFrame:
         removal=fmt(pl.col("old_removal_value"), decimals),
         difference=fmt(pl.col("old_removal_value") - pl.col("start_value"), decimals)))
     return pl.concat([note, block])
-
-
-def install_totals(ctx: Context) -> pl.DataFrame:
-    """Per task whose point was read once before: the install read of that read's meter (average since install)."""
-    tasks = ctx.tasks.filter(pl.col("c1_meter").is_not_null() & pl.col("c2_value").is_null())
-    installs, values = ctx.installs, ctx.install_values
-    found = (tasks.select("task_id", "metering_point_id", "c1_meter", "c1_date")
-             .join(installs.select("installation_id", "metering_point_id", "meter_id", "installed_on"),
-                   left_on=["metering_point_id", "c1_meter"], right_on=["metering_point_id", "meter_id"])
-             .filter(pl.col("installed_on") <= pl.col("c1_date"))
-             .sort("installed_on", "installation_id").group_by("task_id").last()
-             .join(values.filter(pl.col("register") == "total").select("installation_id", "install_value"),
-                   on="installation_id", how="left"))
-    return found.select("task_id", c1_install_value=pl.col("install_value").fill_null(Decimal(0)).cast(DEC),
-                        c1_installed_on=pl.col("installed_on"))
 
 
 def evaluate(ctx: Context, today: dt.date) -> pl.DataFrame:

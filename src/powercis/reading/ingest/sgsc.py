@@ -37,7 +37,8 @@ Decisions, with what the data shows:
   stored as the same wall-clock time in the installation's zone (Asia/Shanghai): the
   frozen read of a day is its local midnight.  ``shift_years`` moves the data by whole
   years (29 February into 28 February, where the target year has none, summed as a
-  second row) so that it falls within installations of a present-day archive.
+  second row) so that it falls within installations of a present-day archive; a date
+  range to import (``start``, ``end``) is in the shifted calendar.
 * **Registers.**  ``total`` is the running cumulative general supply from the meter's
   install read (``install_reads``; 0 where it has none).  Each half hour's energy is
   also counted on its TOU register by the 湖北 工商业 calendar (鄂发改价管〔2024〕77号,
@@ -161,6 +162,7 @@ def read_intervals(files, *, customers=None, limit: int | None = None, start: dt
     if unreadable.height:
         raise ValidationFailed(_("Household %(customer)s: “%(at)s” is not a time (YYYY-MM-DD HH:MM:SS).")
                                % {"customer": unreadable["customer_id"][0], "at": unreadable["reading_datetime"][0]})
+    data = data.with_columns(_snapped=pl.col("ts") != pl.col("slot"))
     if shift_years:
         data = data.with_columns(slot=pl.col("slot").dt.offset_by(f"{int(shift_years)}y"))
     if start:
@@ -178,7 +180,7 @@ def read_intervals(files, *, customers=None, limit: int | None = None, start: dt
         raise ValidationFailed(_("Household %(customer)s at %(at)s: “%(value)s” is not an energy in kWh.")
                                % {"customer": row["customer_id"], "at": row["reading_datetime"],
                                   "value": row["value"]})
-    snapped = data.filter(pl.col("ts") != pl.col("slot")).group_by("customer_id").len()
+    snapped = data.filter(pl.col("_snapped")).group_by("customer_id").len()
     per_slot = (data.group_by("customer_id", "slot", "priority")
                 .agg(fp=pl.col("value_fp").sum(), gen_fp=pl.col("gen_fp").fill_null(0).sum(), rows=pl.len()))
     duplicates = per_slot.filter(pl.col("rows") > 1).group_by("customer_id").len()

@@ -60,8 +60,10 @@ class Command(BaseCommand):
         sgsc.add_argument("--limit", type=int, default=0, help="只导入前 N 户 / only the first N households")
         sgsc.add_argument("--customers", default="", help="只导入这些户（逗号分隔）/ only these households (ids, "
                                                           "comma-separated)")
-        sgsc.add_argument("--from", dest="start", type=_date, help="起始日期 / first day (YYYY-MM-DD)")
-        sgsc.add_argument("--to", dest="end", type=_date, help="截止日期 / last day (YYYY-MM-DD)")
+        sgsc.add_argument("--from", dest="start", type=_date,
+                          help="起始日期（平移后）/ first day (YYYY-MM-DD, after --shift-years)")
+        sgsc.add_argument("--to", dest="end", type=_date,
+                          help="截止日期（平移后）/ last day (YYYY-MM-DD, after --shift-years)")
         sgsc.add_argument("--shift-years", type=int, default=0,
                           help="把数据整体平移若干年 / move the data by whole years")
 
