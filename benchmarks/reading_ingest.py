@@ -19,8 +19,6 @@ Prints the machine, the PostgreSQL settings that matter, per-run figures (reads/
 median per format, the time per phase and the limits.  Run from the repository root:
 
     .venv/bin/python benchmarks/reading_ingest.py --database-url postgres://postgres@127.0.0.1:5432/postgres
-    .venv/bin/python benchmarks/reading_ingest.py --database-url postgres://postgres@127.0.0.1:5432/postgres \\
-        --lean-schema        # the schema change proposed in docs/performance.md, applied to the scratch copy
     .venv/bin/python benchmarks/reading_ingest.py --accounts 5000 --days 5          # SQLite, a scratch file
 
 PostgreSQL: the URL names the server and login; the scratch database ``bench_ingest``
@@ -56,8 +54,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--formats", default="parquet,csv", help="comma-separated: parquet, csv, json, xlsx")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--bad-share", type=float, default=0.02, help="share of bad rows added (default 0.02)")
-    parser.add_argument("--lean-schema", action="store_true",
-                        help="drop the redundant indexes and the foreign keys of the reads table first")
     parser.add_argument("--skip-limit", action="store_true", help="do not measure the physical COPY limit")
     return parser.parse_args()
 
@@ -199,31 +195,6 @@ def write_file(frame, fmt: str, path: Path) -> None:
 # --- schema variants and the physical limit ------------------------------------------------
 
 
-def lean_schema() -> list[str]:
-    """Drop the single-column indexes the composite ones cover, make the sparse ones partial, drop the FKs."""
-    from django.db import connection
-
-    done = []
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
-                       " WHERE conrelid = 'reading_registerread'::regclass AND contype = 'f'")
-        for name, definition in cursor.fetchall():
-            if any(f"({column})" in definition for column in ("meter_id", "metering_point_id", "batch_id")):
-                cursor.execute(f'ALTER TABLE reading_registerread DROP CONSTRAINT "{name}"')
-                done.append(f"drop {definition.split(' REFERENCES')[0].lower()}")
-        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'reading_registerread'")
-        for name, definition in cursor.fetchall():
-            column = definition.rsplit("(", 1)[1].rstrip(")")
-            if column in ("meter_id", "metering_point_id"):
-                cursor.execute(f'DROP INDEX "{name}"')
-                done.append(f"drop index ({column})")
-            elif column in ("task_id", "corrects_id", "entered_by_id"):
-                cursor.execute(f'DROP INDEX "{name}"')
-                cursor.execute(f'CREATE INDEX "{name}" ON reading_registerread ({column}) WHERE {column} IS NOT NULL')
-                done.append(f"index ({column}) partial: WHERE {column} IS NOT NULL")
-    return done
-
-
 def copy_limit(accepted) -> list[tuple[str, int, float]]:
     """(table, rows, seconds) of the binary COPY of ``accepted`` into tables like the reads table."""
     from django.db import connection, transaction
@@ -276,7 +247,6 @@ def run(args: argparse.Namespace) -> None:
     company = load_demo().company
     generate(Actor.as_system("benchmark"), company=company, accounts=args.accounts, seed=args.seed,
              as_of=FIRST_DAY - dt.timedelta(days=1), rebuild_search=False)
-    changes = lean_schema() if args.lean_schema else []
     registers = series(args.seed)
     print(f"machine: {cpu_model()}, {os.cpu_count()} cores, {memory_gib():.0f} GiB RAM; "
           f"Python {platform.python_version()}, Django {django.get_version()}, Polars {pl.__version__}; "
@@ -286,7 +256,6 @@ def run(args: argparse.Namespace) -> None:
         print(f"server settings: {settings_text}")
     print(f"archive: {args.accounts:,} synthetic accounts, {registers['meter_id'].n_unique():,} installed meters, "
           f"{registers.height:,} registers (set up in {time.perf_counter() - started:.0f} s, not counted)")
-    print(f"schema: {'lean — ' + '; '.join(changes) if changes else 'as migrated'}")
     print()
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     org = Org.objects.get(pk=company.pk)
@@ -319,7 +288,7 @@ def run(args: argparse.Namespace) -> None:
                 flags[code] = flags.get(code, 0) + n
             for name, value in batch.summary.get("phases", {}).items():
                 phases[fmt].setdefault(name, []).append(value)
-            phases[fmt].setdefault("commit (deferred foreign-key checks)", []).append(max(0.0, seconds - batch.seconds))
+            phases[fmt].setdefault("commit", []).append(max(0.0, seconds - batch.seconds))
             print(f"| {run_no} | {fmt} | {batch.rows_total:,} | {path.stat().st_size / 1e6:.0f} | "
                   f"{batch.rows_accepted:,} | {batch.rows_duplicate:,} | {batch.rows_quarantined:,} | "
                   f"{batch.rows_flagged:,} | {seconds:.1f} | {rate:,.0f} |", flush=True)

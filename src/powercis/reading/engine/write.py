@@ -30,6 +30,16 @@ def _quote(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
+def sqlite_time(expr: pl.Expr) -> pl.Expr:
+    """A UTC datetime as Django stores it on SQLite: naive UTC text, microseconds only when there are any.
+
+    The same instant written as ``12:00:00`` by the ORM and ``12:00:00.000000`` here would be two
+    different texts to SQLite, and a unique key over it would let a duplicate through.
+    """
+    return (pl.when(expr.dt.microsecond() == 0).then(expr.dt.strftime("%Y-%m-%d %H:%M:%S"))
+            .otherwise(expr.dt.strftime("%Y-%m-%d %H:%M:%S.%6f")))
+
+
 def _as_text(frame: pl.DataFrame, *, sqlite: bool) -> pl.DataFrame:
     """Each column as the text (or integer) the database stores for it."""
     exprs = []
@@ -41,7 +51,7 @@ def _as_text(frame: pl.DataFrame, *, sqlite: bool) -> pl.DataFrame:
             if dtype.time_zone is None:
                 col = col.dt.replace_time_zone("UTC")
             utc = col.dt.convert_time_zone("UTC")
-            exprs.append(utc.dt.strftime("%Y-%m-%d %H:%M:%S.%6f") if sqlite
+            exprs.append(sqlite_time(utc).alias(name) if sqlite
                          else utc.dt.strftime("%Y-%m-%d %H:%M:%S.%6f+00"))
         elif dtype == pl.Boolean:
             exprs.append(col.cast(pl.Int8) if sqlite else col.cast(pl.Utf8))

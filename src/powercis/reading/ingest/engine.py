@@ -100,7 +100,7 @@ from ..engine.validate import (
     TOU_REGISTERS,
     generation_categories,
 )
-from ..engine.write import insert_frame
+from ..engine.write import insert_frame, sqlite_time
 from ..models import ReadBatch, Source
 from . import parse
 
@@ -1048,12 +1048,6 @@ def _unique_violation(exc: Exception) -> bool:
         return isinstance(exc, psycopg.errors.UniqueViolation)
     except ImportError:  # SQLite-only installation
         return False
-
-
-def sqlite_time(expr: pl.Expr) -> pl.Expr:
-    """A UTC datetime as Django stores it on SQLite: naive UTC text, microseconds only when there are any."""
-    return (pl.when(expr.dt.microsecond() == 0).then(expr.dt.strftime("%Y-%m-%d %H:%M:%S"))
-            .otherwise(expr.dt.strftime("%Y-%m-%d %H:%M:%S.%6f")))
 
 
 def _microseconds(value: dt.datetime) -> int:

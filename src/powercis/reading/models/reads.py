@@ -73,14 +73,31 @@ class ReadBatch(OrgScopedModel):
 
 
 class RegisterRead(models.Model):
+    """One register's value at one instant.
+
+    This is the largest table of the system (a head-end delivers every register of every meter
+    every day), so it carries only the indexes its reads need and no foreign-key constraint in the
+    database: the ingest resolves meter and metering point against the archive in the same
+    transaction and writes the delivery row first, and PostgreSQL would check every row again at
+    commit — about half of an ingest's time, and even a constraint on a column that is NULL in
+    every head-end read queues one check per row. The services are the only write path and set
+    these columns from rows they have just read; ``PROTECT`` and ``SET_NULL`` still hold (the ORM
+    enforces them). ``meter`` and ``metering_point`` have
+    no index of their own because the unique key and ``reading_read_point`` lead with them; the
+    indexes on ``task``, ``entered_by`` and ``corrects`` are partial because head-end reads carry
+    none of them. Decision 0012 and docs/performance.md give the measurements.
+    """
+
     class Status(models.TextChoices):
         VALID = "valid", _("Valid")
         SUPERSEDED = "superseded", _("Superseded by a correction")
 
     id = models.BigAutoField(primary_key=True)
     metering_point = models.ForeignKey("metering.MeteringPoint", verbose_name=_("metering point"),
-                                       on_delete=models.PROTECT, related_name="+")
-    meter = models.ForeignKey("metering.Meter", verbose_name=_("meter"), on_delete=models.PROTECT, related_name="+")
+                                       on_delete=models.PROTECT, related_name="+", db_constraint=False,
+                                       db_index=False)
+    meter = models.ForeignKey("metering.Meter", verbose_name=_("meter"), on_delete=models.PROTECT, related_name="+",
+                              db_constraint=False, db_index=False)
     register = models.CharField(_("register"), max_length=8)
     read_at = models.DateTimeField(_("read at"))
     value = models.DecimalField(_("reading"), max_digits=16, decimal_places=4)
@@ -89,13 +106,13 @@ class RegisterRead(models.Model):
     estimated = models.BooleanField(_("estimated"), default=False)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.VALID)
     batch = models.ForeignKey(ReadBatch, verbose_name=_("delivery"), on_delete=models.PROTECT, related_name="reads",
-                              null=True, blank=True)
+                              null=True, blank=True, db_constraint=False)
     task = models.ForeignKey("reading.ReadingTask", verbose_name=_("reading task"), on_delete=models.SET_NULL,
-                             related_name="reads", null=True, blank=True)
+                             related_name="reads", null=True, blank=True, db_index=False, db_constraint=False)
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("entered by"), on_delete=models.PROTECT,
-                                   related_name="+", null=True, blank=True)
+                                   related_name="+", null=True, blank=True, db_index=False, db_constraint=False)
     corrects = models.ForeignKey("self", verbose_name=_("corrects"), on_delete=models.PROTECT, related_name="+",
-                                 null=True, blank=True)
+                                 null=True, blank=True, db_index=False, db_constraint=False)
     photo_ref = models.CharField(_("photo"), max_length=200, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
     #: codes of the checks the read failed when it arrived (comma-separated, e.g. "lower,tou_sum"); the
@@ -111,7 +128,13 @@ class RegisterRead(models.Model):
             models.UniqueConstraint(fields=["meter", "register", "read_at", "source", "revision"],
                                     name="reading_read_key"),
         ]
-        indexes = [models.Index(fields=["metering_point", "register", "read_at"], name="reading_read_point")]
+        indexes = [
+            models.Index(fields=["metering_point", "register", "read_at"], name="reading_read_point"),
+            # head-end reads carry none of these: index only the rows that do
+            models.Index(fields=["task"], name="reading_read_task", condition=models.Q(task__isnull=False)),
+            models.Index(fields=["entered_by"], name="reading_read_entered_by", condition=models.Q(entered_by__isnull=False)),
+            models.Index(fields=["corrects"], name="reading_read_corrects", condition=models.Q(corrects__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.meter_id} {self.register} {self.read_at:%Y-%m-%d} {self.value}"
