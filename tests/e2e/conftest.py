@@ -61,7 +61,8 @@ def _scratch_database(tmp: Path):
 
 
 @pytest.fixture(scope="session")
-def live_url(tmp_path_factory):
+def live_env(tmp_path_factory):
+    """The environment of the live server (its database and var directory), for commands run beside it."""
     tmp = tmp_path_factory.mktemp("e2e")
     database_url, drop = _scratch_database(tmp)
     env = {
@@ -73,6 +74,21 @@ def live_url(tmp_path_factory):
         "POWERCIS_LOG_LEVEL": "WARNING",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    yield env, tmp
+    drop()
+
+
+def run_beside(live_env, code: str) -> str:
+    """Run Python in ``powercis shell`` on the live server's database (data a test needs that no page creates)."""
+    env, _tmp = live_env
+    done = subprocess.run([POWERCIS, "shell", "-c", code], env=env, check=True, capture_output=True, text=True,
+                          timeout=120)
+    return done.stdout
+
+
+@pytest.fixture(scope="session")
+def live_url(live_env):
+    env, tmp = live_env
     subprocess.run([POWERCIS, "demo", "--no-serve"], env=env, check=True, capture_output=True, timeout=300)
     port = _free_port()
     log = open(tmp / "server.log", "w")
@@ -97,7 +113,6 @@ def live_url(tmp_path_factory):
     except subprocess.TimeoutExpired:
         server.kill()
     log.close()
-    drop()
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,10 @@ class Card:
     #: user → the template's context, or None to leave the card out
     context: Callable[[object], dict | None]
     order: int = 100
+    #: static scripts and stylesheets the card needs on the page (a chart's library and drawing code); the
+    #: dashboard loads each once, in order, whichever cards ask for it
+    scripts: tuple[str, ...] = ()
+    styles: tuple[str, ...] = ()
 
 
 _CARDS: dict[str, Card] = {}

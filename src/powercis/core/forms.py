@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from .models import AlertKind, DataScope, OrgLevel, Permission
+from .models import AlertKind, DataScope, OrgLevel, Permission, WorkOrder
 from .permission_catalog import SUBSYSTEMS
 
 
@@ -251,3 +251,37 @@ class StaffFilterForm(BootstrapMixin, forms.Form):
     active = forms.ChoiceField(label=_("Status"), required=False, choices=[
         ("", _("All")), ("1", _("Active")), ("0", _("Deactivated"))])
 
+
+
+class WorkOrderFilterForm(BootstrapMixin, forms.Form):
+    """The work-order list's filters; ``org`` and ``assignee`` offer only what lies in the user's scope."""
+
+    ALL = "all"
+
+    q = forms.CharField(label=_("Number or account"), max_length=32, required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False, initial="open",
+                               choices=[*WorkOrder.Status.choices, (ALL, _("All"))])
+    kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("All")), *WorkOrder.Kind.choices])
+    due_from = forms.DateField(label=_("Due from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    due_to = forms.DateField(label=_("Due until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, orgs=None, assignees=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["org"] = org_choices_field(orgs, _("Org and below"), required=False)
+        self.fields["assignee"] = forms.ModelChoiceField(queryset=assignees, label=_("Assigned to"), required=False,
+                                                         widget=forms.Select(attrs={"class": "form-select"}))
+        self.fields["assignee"].label_from_instance = lambda staff: staff.full_name
+        self.order_fields(["q", "status", "kind", "org", "assignee", "due_from", "due_to"])
+
+    def clean(self):
+        data = super().clean()
+        if data.get("due_from") and data.get("due_to") and data["due_from"] > data["due_to"]:
+            self.add_error("due_to", _("The end of the due range lies before its start."))
+        return data
+
+
+class WorkOrderCloseForm(BootstrapMixin, forms.Form):
+    """Complete or cancel: what was done, or why the order is not needed."""
+
+    text = forms.CharField(label=_("Result"), max_length=300, widget=forms.Textarea(attrs={"rows": 2}),
+                           error_messages={"required": _("Say what was done or why the order is closed.")})

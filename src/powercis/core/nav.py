@@ -71,6 +71,16 @@ def menu_for(user) -> list[VisibleSection]:
     return result
 
 
+@dataclass(frozen=True)
+class WorkOrderNavItem(NavItem):
+    """The work-order list: shown to whoever may see some kind of order, as the apps registered them."""
+
+    def visible_to(self, user) -> bool:
+        from . import workorders
+
+        return workorders.may_view_any(user)
+
+
 def register_core_menu() -> None:
     section("workbench", _("Workbench"), "bi-house", 0)
     section("archive_io", _("Import and export"), "bi-arrow-left-right", 40)
@@ -79,6 +89,7 @@ def register_core_menu() -> None:
     register("workbench", NavItem(_("Dashboard"), "web:dashboard"))
     register("workbench", NavItem(_("My inbox"), "core:inbox"))
     register("workbench", NavItem(_("My requests"), "core:my_requests"))
+    register("workbench", WorkOrderNavItem(_("Work orders"), "core:workorder_list"))
     # the permissions of the importable entities (core.bulkio specs): the archive, metering and the grid
     bulk_perms = ("customers.import", "metering.edit", "grid.edit")
     register("archive_io", NavItem(_("Import"), "core:bulk_import", bulk_perms))

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import approvals, audit, auth, bulk, codes, orgs, posts, sod, staff, tokens
+from .views import approvals, audit, auth, bulk, codes, orgs, posts, sod, staff, tokens, workorders
 
 app_name = "core"
 
@@ -54,6 +54,10 @@ urlpatterns = [
     path("codes/", codes.code_tables, name="code_tables"),
     path("codes/<int:pk>/", codes.code_table_detail, name="code_table_detail"),
     path("codes/items/<int:pk>/", codes.code_item_edit, name="code_item_edit"),
+    path("workorders/", workorders.workorder_list, name="workorder_list"),
+    path("workorders/<int:pk>/", workorders.workorder_detail, name="workorder_detail"),
+    path("workorders/<int:pk>/complete/", workorders.workorder_close, {"outcome": "done"}, name="workorder_complete"),
+    path("workorders/<int:pk>/cancel/", workorders.workorder_close, {"outcome": "cancelled"}, name="workorder_cancel"),
     path("archive/import/", bulk.import_page, name="bulk_import"),
     path("archive/import/template/<slug:entity>/<slug:fmt>/", bulk.import_template, name="bulk_template"),
     path("archive/import/batches/<int:pk>/", bulk.batch_detail, name="bulk_batch"),

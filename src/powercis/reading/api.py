@@ -553,7 +553,7 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CoreViewS
     serializer_classes = dict.fromkeys(["retrieve", "create", "partial_update"], s.CollectionChannelDetailSerializer)
     filterset_class = ChannelFilter
     required_permission = VIEW
-    required_permissions = dict.fromkeys(["create", "partial_update", "targets", "run"], COLLECT)
+    required_permissions = dict.fromkeys(["create", "partial_update", "targets", "remove_targets", "run"], COLLECT)
 
     def scoped(self, queryset):
         return (selectors.visible_channels(self.request.user).annotate(target_count=Count("targets"))
@@ -585,6 +585,21 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CoreViewS
         added = collection.add_targets(self.actor, channel, **self.validated(s.TargetsSerializer))
         return Response(s.TargetsResultSerializer({"added": added, "channel": self.fresh(channel)},
                                                   context=self.get_serializer_context()).data)
+
+    @extend_schema(summary="Take metering points off the channel by number (all or none)",
+                   description="Points that are not on the channel change nothing and are listed in "
+                               "``not_on_channel``: a repeated removal answers 200 and writes nothing. "
+                               "A number that is no metering point is refused (400) and nothing is removed.",
+                   request=s.RemoveTargetsSerializer, responses=s.TargetsRemovedSerializer)
+    @action(detail=True, methods=["post"], url_path="remove-targets")
+    def remove_targets(self, request, pk=None):
+        from .services import collection
+
+        channel = self.get_object()
+        result = collection.remove_targets(self.actor, channel, **self.validated(s.RemoveTargetsSerializer))
+        return Response(s.TargetsRemovedSerializer(
+            {"removed": result.removed, "not_on_channel": result.not_on_channel, "detail": result.message,
+             "channel": self.fresh(channel)}, context=self.get_serializer_context()).data)
 
     @extend_schema(summary="Read every meter behind the channel now; the values are stored as one delivery",
                    description="Meters that do not answer are listed in the run's failures with the reason.",

@@ -14,7 +14,9 @@ class ReadingConfig(AppConfig):
         from .account_panel import register_panel
         from .views.indicators import register_card
         from .nav import register_menu
+        from .work_orders import register_work_orders
 
         register_menu()
+        register_work_orders()
         register_panel()
         register_card()

@@ -270,6 +270,18 @@ class TargetsForm(BootstrapMixin, forms.Form):
         return list(dict.fromkeys(codes))
 
 
+class CheckedCodesField(forms.MultipleChoiceField):
+    """The metering point numbers ticked in a list; any number is passed on, the service says which are not there."""
+
+    def valid_value(self, value) -> bool:
+        return bool(value) and len(value) <= 32
+
+
+class RemoveTargetsForm(forms.Form):
+    codes = CheckedCodesField(label=_("Metering points"), error_messages={
+        "required": _("Tick at least one meter to remove.")})
+
+
 # --- thresholds ----------------------------------------------------------------------------------------------------
 
 

@@ -681,16 +681,33 @@ class ChannelUpdateSerializer(ChannelWriteSerializer):
     reason = reason_field()
 
 
+def point_codes_field(help_text: str) -> serializers.ListField:
+    return serializers.ListField(child=serializers.CharField(max_length=32), allow_empty=False, max_length=5000,
+                                 help_text=help_text)
+
+
 class TargetsSerializer(KnownFieldsOnly, serializers.Serializer):
     """Metering points to put behind a channel."""
 
-    metering_point_codes = serializers.ListField(child=serializers.CharField(max_length=32), allow_empty=False,
-                                                 max_length=5000,
-                                                 help_text="metering point numbers to put behind the channel")
+    metering_point_codes = point_codes_field("metering point numbers to put behind the channel")
 
 
 class TargetsResultSerializer(serializers.Serializer):
     added = serializers.IntegerField(help_text="points added (those already behind the channel are not counted)")
+    channel = CollectionChannelDetailSerializer()
+
+
+class RemoveTargetsSerializer(KnownFieldsOnly, serializers.Serializer):
+    """Metering points to take off a channel."""
+
+    metering_point_codes = point_codes_field("metering point numbers to take off the channel")
+
+
+class TargetsRemovedSerializer(serializers.Serializer):
+    removed = serializers.ListField(child=serializers.CharField(), help_text="points taken off the channel")
+    not_on_channel = serializers.ListField(child=serializers.CharField(),
+                                           help_text="points named that were not on the channel (nothing changed)")
+    detail = serializers.CharField(help_text="the outcome in the user's language")
     channel = CollectionChannelDetailSerializer()
 
 

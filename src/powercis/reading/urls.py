@@ -35,6 +35,7 @@ urlpatterns = [
     path("channels/<int:pk>/", channels.channel_detail, name="channel_detail"),
     path("channels/<int:pk>/edit/", channels.channel_edit, name="channel_edit"),
     path("channels/<int:pk>/targets/", channels.channel_targets, name="channel_targets"),
+    path("channels/<int:pk>/targets/remove/", channels.channel_targets_remove, name="channel_targets_remove"),
     path("channels/<int:pk>/run/", channels.channel_run, name="channel_run"),
     path("thresholds/", thresholds.threshold_page, name="thresholds"),
     path("indicators/", indicators.indicator_page, name="indicators"),

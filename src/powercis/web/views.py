@@ -49,28 +49,38 @@ def _audit_chart(user) -> dict | None:
     }
 
 
-def _cards(request) -> list[str]:
-    """The apps' dashboard cards for this user, rendered (core.dashboard)."""
-    rendered = []
+ECHARTS = "vendor/echarts/echarts.min.js"
+
+
+def _cards(request) -> tuple[list[str], list[str], list[str]]:
+    """The apps' dashboard cards for this user, rendered (core.dashboard), with the assets the shown cards need."""
+    rendered, scripts, styles = [], [], []
     for card in dashboard_cards.cards():
         context = card.context(request.user)
         if context is not None:
             rendered.append(render_to_string(card.template, context, request=request))
-    return rendered
+            scripts.extend(card.scripts)
+            styles.extend(card.styles)
+    return rendered, scripts, styles
 
 
 @login_required
 def dashboard(request):
     user = request.user
     inbox = selectors.inbox(user)
+    cards, card_scripts, card_styles = _cards(request)
+    audit_chart = _audit_chart(user)
     context = {
         "inbox": inbox[:10],
         "inbox_count": inbox.count(),
         "my_open": selectors.submitted_by(user).filter(status="pending")[:10],
         "assignments": PostAssignment.objects.filter(staff=user).select_related("post", "org").order_by("post__code"),
         "can_handle_alerts": authz.authorize(user, "core.handle_alerts"),
-        "audit_chart": _audit_chart(user),
-        "cards": _cards(request),
+        "audit_chart": audit_chart,
+        "cards": cards,
+        # each asset once, the chart library before the code that draws with it
+        "scripts": list(dict.fromkeys(([ECHARTS] if audit_chart is not None else []) + card_scripts)),
+        "styles": list(dict.fromkeys(card_styles)),
     }
     if context["can_handle_alerts"]:
         alerts = selectors.open_alerts(user)

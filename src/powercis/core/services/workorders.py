@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from .. import audit, authz
 from ..context import Actor
-from ..errors import InvalidTransition
+from ..errors import InvalidTransition, ValidationFailed
 from ..models import Org, WorkOrder
 
 
@@ -35,9 +35,13 @@ def raise_order(actor: Actor, *, org: Org, kind: str, title: str, detail: str = 
     return order
 
 
-def _close(actor: Actor, order: WorkOrder, status: str, result: str, perm: str) -> WorkOrder:
+def _close(actor: Actor, order: WorkOrder, status: str, result: str, perm: str, field: str) -> WorkOrder:
     grant = None if order.assignee_id and actor.user and actor.user.pk == order.assignee_id else \
         authz.require(actor, perm, order.org)
+    result = (result or "").strip()
+    if not result:
+        # the text is what the next person reads about the visit: an order is never closed without one
+        raise ValidationFailed(fields={field: [_("Say what was done or why the order is closed.")]})
     order = WorkOrder.objects.select_for_update().get(pk=order.pk)
     if order.status != WorkOrder.Status.OPEN:
         raise InvalidTransition(_("The work order %(no)s is already closed.") % {"no": order.number})
@@ -53,9 +57,10 @@ def _close(actor: Actor, order: WorkOrder, status: str, result: str, perm: str) 
 @transaction.atomic
 def complete_order(actor: Actor, order: WorkOrder, *, result: str, perm: str) -> WorkOrder:
     """Close an order as done; its assignee may always, others need ``perm`` over its org."""
-    return _close(actor, order, WorkOrder.Status.DONE, result, perm)
+    return _close(actor, order, WorkOrder.Status.DONE, result, perm, "result")
 
 
 @transaction.atomic
 def cancel_order(actor: Actor, order: WorkOrder, *, reason: str, perm: str) -> WorkOrder:
-    return _close(actor, order, WorkOrder.Status.CANCELLED, reason, perm)
+    """Close an order as not needed any more, with the reason; the same people as for completing it."""
+    return _close(actor, order, WorkOrder.Status.CANCELLED, reason, perm, "reason")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass, field
 
 import polars as pl
 from django.db import transaction
@@ -101,6 +102,57 @@ def add_targets(actor: Actor, channel: CollectionChannel, *, metering_point_code
     audit.record(actor, action="reading.channel.targets", obj=channel, grant=grant,
                  changes={"added": sorted(p.metering_point.code for p in new)})
     return len(new)
+
+
+@dataclass(frozen=True)
+class TargetsRemoved:
+    """What a removal did: the points taken off the channel, and those named that were not on it."""
+
+    removed: list[str] = field(default_factory=list)
+    not_on_channel: list[str] = field(default_factory=list)
+
+    @property
+    def message(self) -> str:
+        """The outcome in the user's language, so a repeated removal says that it changed nothing."""
+        parts = []
+        if self.removed:
+            parts.append(_("Removed from the channel: %(codes)s.") % {"codes": ", ".join(self.removed)})
+        if self.not_on_channel:
+            parts.append(_("Not on the channel, nothing to remove: %(codes)s.")
+                         % {"codes": ", ".join(self.not_on_channel)})
+        return " ".join(parts)
+
+
+@transaction.atomic
+def remove_targets(actor: Actor, channel: CollectionChannel, *, metering_point_codes: list[str]) -> TargetsRemoved:
+    """Take metering points off the channel by number, so its runs stop reading them.
+
+    Repeating a removal is harmless: a point that is not on the channel changes nothing and
+    is named as such, and when nothing was on the channel nothing is written, not even an
+    audit record.  A number that is no metering point of the company is a typing error:
+    nothing is removed then, so a half-applied list never has to be reconstructed.
+    The reads the channel already collected stay; only future runs change.
+    """
+    grant = authz.require(actor, "reading.collect", channel.org)
+    codes = list(dict.fromkeys(c.strip() for c in metering_point_codes or [] if c and c.strip()))
+    if not codes:
+        raise ValidationFailed(fields={"metering_point_codes": [_("Name at least one metering point to remove.")]})
+    points = dict(MeteringPoint.objects.filter(company_id=channel.company_id, code__in=codes)
+                  .values_list("code", "pk"))
+    missing = [c for c in codes if c not in points]
+    if missing:
+        raise ValidationFailed(fields={"metering_point_codes": [
+            _("No metering point with the number %(codes)s.") % {"codes": ", ".join(missing[:10])}]})
+    on_channel = set(CollectionTarget.objects.select_for_update()
+                     .filter(channel=channel, metering_point_id__in=points.values())
+                     .values_list("metering_point_id", flat=True))
+    result = TargetsRemoved(removed=sorted(c for c in codes if points[c] in on_channel),
+                            not_on_channel=[c for c in codes if points[c] not in on_channel])
+    if result.removed:
+        CollectionTarget.objects.filter(channel=channel, metering_point_id__in=on_channel).delete()
+        audit.record(actor, action="reading.channel.targets", obj=channel, grant=grant,
+                     changes={"removed": result.removed})
+    return result
 
 
 def meter_address(meter) -> str | None:

@@ -18,7 +18,7 @@ from powercis.core import authz
 from powercis.core.views.common import actor, changed_fields, page, requires, run, scoped_get
 
 from .. import selectors
-from ..forms import ChannelForm, TargetsForm
+from ..forms import ChannelForm, RemoveTargetsForm, TargetsForm
 from ..models import CollectionRun, CollectionTarget
 from ..models.collection import DEFAULT_DIS
 from ..services import collection
@@ -112,20 +112,36 @@ def channel_edit(request, pk):
     })
 
 
+def _change_targets(request, pk, form, service, report, invalid: str | None = None):
+    """Add or remove the channel's meters named in ``form`` through ``service``; ``report`` turns its result
+    into a message.  A refusal (unknown numbers, another org) is shown and nothing changes."""
+    channel = scoped_get(selectors.visible_channels(request.user), pk=pk)
+    if not form.is_valid():
+        messages.error(request, invalid or form.errors["codes"][0])
+        return redirect("reading:channel_detail", channel.pk)
+    result = flash(request, service, actor(request), channel, metering_point_codes=form.cleaned_data["codes"])
+    if result is not None:
+        report(result)
+    return redirect("reading:channel_detail", channel.pk)
+
+
 @require_POST
 @requires(*COLLECT)
 def channel_targets(request, pk):
     """Put the metering points named in the form behind the channel (the service names unknown numbers)."""
-    channel = scoped_get(selectors.visible_channels(request.user), pk=pk)
-    form = TargetsForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Enter at least one metering point number."))
-        return redirect("reading:channel_detail", channel.pk)
-    added = flash(request, collection.add_targets, actor(request), channel,
-                  metering_point_codes=form.cleaned_data["codes"])
-    if added is not None:
-        messages.success(request, _("%(n)s meters were added to the channel.") % {"n": added})
-    return redirect("reading:channel_detail", channel.pk)
+    return _change_targets(
+        request, pk, TargetsForm(request.POST), collection.add_targets,
+        lambda added: messages.success(request, _("%(n)s meters were added to the channel.") % {"n": added}),
+        invalid=_("Enter at least one metering point number."))
+
+
+@require_POST
+@requires(*COLLECT)
+def channel_targets_remove(request, pk):
+    """Take the ticked meters off the channel; the result says what was removed and what was not on it."""
+    return _change_targets(
+        request, pk, RemoveTargetsForm(request.POST), collection.remove_targets,
+        lambda result: (messages.success if result.removed else messages.info)(request, result.message))
 
 
 @require_POST

@@ -165,8 +165,30 @@ def indicator_page(request):
     })
 
 
+#: periods on the dashboard card's chart: the current one and the months before it
+CARD_MONTHS = 6
+
+
+def card_chart(user, period: dt.date) -> dict:
+    """The card's trend: actual-read, error and on-time rates of the last CARD_MONTHS periods in the user's scope.
+
+    A supervisor opens the dashboard to see whether reading is slipping; the current month
+    alone cannot show that.  Every period has its place on the axis (a month without plans
+    is a gap, not a missing label), so the months line up from one visit to the next.
+    """
+    first = _month_back(period, CARD_MONTHS - 1)
+    plans = selectors.visible_plans(user).filter(period__gte=first, period__lte=period)
+    found = {row.key: row for row in selectors.indicators(plans, "period")}
+    rows = [found.get(month) or selectors.IndicatorRow(key=month, label=f"{month:%Y-%m}", tally=selectors.Tally())
+            for month in _periods(first, period)]
+    chart = rate_chart(rows, "line")
+    chart["grid"] = {"left": 8, "right": 8, "bottom": 4, "top": 32, "containLabel": True}
+    return chart
+
+
 def dashboard_card(user) -> dict | None:
-    """The reading card of the dashboard: this period's progress and rates in the user's scope, open exceptions."""
+    """The reading card of the dashboard: this period's progress and rates in the user's scope, open exceptions,
+    and the rates of the last periods as a chart."""
     if not any(authz.authorize(user, p) for p in selectors.VIEW_PERMS):
         return None
     period = current_period()
@@ -177,6 +199,7 @@ def dashboard_card(user) -> dict | None:
     return {
         "period": period, "plans": plans.count(), "released": plans.filter(status="released").count(), "tally": total,
         "open_exceptions": selectors.visible_exceptions(user).filter(status=ReadException.Status.OPEN).count(),
+        "chart": card_chart(user, period),
     }
 
 
@@ -189,4 +212,5 @@ def register_card() -> None:
     """The reading card on the dashboard (core.dashboard)."""
     from powercis.core.dashboard import Card, register
 
-    register(Card("reading", "reading/_dashboard_card.html", _card_context, 30))
+    register(Card("reading", "reading/_dashboard_card.html", _card_context, 30,
+                  scripts=("vendor/echarts/echarts.min.js", "reading/charts.js"), styles=("reading/reading.css",)))
