@@ -615,7 +615,7 @@ def test_thresholds_in_force_with_defaults_and_who_set_them(api, org):
                                                                          "on": "2026-10-01"}).json()["values"]}
     assert (effective["spike_ratio"]["value"], effective["spike_ratio"]["set_by"]) == (
         "0.8", {"org": {"id": org("HZ010101").pk, "code": "HZ010101", "name": "城关供电所"},
-                "valid_from": "2026-06-01"})
+                "usage_category": "", "valid_from": "2026-06-01"})
     assert (effective["drop_ratio"]["value"], effective["drop_ratio"]["set_by"]["org"]["code"]) == ("0.4", "HZ0101")
     from powercis.reading.thresholds import profile_for
 
@@ -624,6 +624,31 @@ def test_thresholds_in_force_with_defaults_and_who_set_them(api, org):
     before = {r["key"]: r["value"] for r in client.get(f"{BASE}/thresholds/", {
         "org": org("HZ010101").pk, "on": "2026-03-01"}).json()["values"]}
     assert before["spike_ratio"] == "0.3"
+
+
+def test_thresholds_for_a_usage_category(api, org):
+    """A county profile for residential accounts reaches the station's RES_T accounts, not its CI ones."""
+    client = api("manager")
+    created = client.post(f"{BASE}/thresholds/", {"org": org("HZ0101").pk, "usage_category": "RES",
+                                                   "valid_from": "2026-01-01", "values": {"spike_ratio": "1.0"}})
+    assert created.status_code == 201, created.content
+    assert created.json()["usage_category"] == "RES"
+
+    def spike(category):
+        body = client.get(f"{BASE}/thresholds/", {"org": org("HZ010101").pk, "on": "2026-10-01",
+                                                  "usage_category": category}).json()
+        row = next(r for r in body["values"] if r["key"] == "spike_ratio")
+        return body["usage_category"], row["value"], row["set_by"] and row["set_by"]["usage_category"]
+
+    assert spike("RES_T") == ("RES_T", "1.0", "RES")
+    assert spike("CI_1") == ("CI_1", "0.5", None)
+    assert spike("") == ("", "0.5", None)
+    assert error_fields(client.get(f"{BASE}/thresholds/", {"org": org("HZ010101").pk, "usage_category": "NOPE"},
+                                   **EN)) == {"usage_category": ["“NOPE” is not a code of the table usage_category."]}
+    refused = client.post(f"{BASE}/thresholds/", {"org": org("HZ0101").pk, "usage_category": "NOPE",
+                                                  "valid_from": "2026-01-01", "values": {"spike_ratio": "1.0"}}, **EN)
+    assert error_fields(refused) == {"usage_category": ["“NOPE” is not a code of the table usage_category."]}
+    assert ValidationProfile.objects.count() == 1
 
 
 def test_threshold_refusals(api, org):

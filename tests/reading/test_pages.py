@@ -527,6 +527,14 @@ def test_thresholds_show_values_defaults_and_sources_and_take_a_new_profile(logi
     assert "data-value>0.3<" in row and "临江县供电公司" in row
     clerk = text(login("clerk").get(reverse("reading:thresholds"), {"org": station.pk}))
     assert 'id="profile-form"' not in clerk and "data-value>0.3<" in clerk
+    client = login("manager")
+    residential = client.post(reverse("reading:thresholds") + f"?org={station.pk}", {
+        "usage_category": "RES", "valid_from": "2026-02-01", "t_spike_ratio": "1.2"}, follow=True)
+    assert "were saved" in text(residential)
+    for category, value, origin in (("RES_T", "1.2", "城关供电所 · RES"), ("CI_1", "0.3", "临江县供电公司")):
+        page = text(client.get(reverse("reading:thresholds"), {"org": station.pk, "category": category}))
+        row = re.search(r'data-key="spike_ratio">.*?</tr>', page, re.S).group(0)
+        assert f"data-value>{value}<" in row and origin in row, (category, row)
 
 
 # ---------------------------------------------------------------------------------------------------- indicators

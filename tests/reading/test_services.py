@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from powercis.core.errors import InvalidTransition, NotAuthorized, ValidationFailed
 from powercis.core.models import AuditRecord, Org, WorkOrder
@@ -20,6 +20,7 @@ from powercis.reading.models import (
     Resolution,
     Source,
     TaskStatus,
+    ValidationProfile,
 )
 from powercis.reading.services import entry, exceptions, plans, profiles, routes
 from tests import archive_factory as make
@@ -226,10 +227,13 @@ def test_threshold_profiles_are_dated_inherited_and_never_edited_once_in_force(a
     county = Org.objects.get(code="HZ0101")
     station = Org.objects.get(code="HZ010101")
     manager = actor("manager")
-    with pytest.raises(ValidationFailed) as bad:
+    with pytest.raises(ValidationFailed) as bad, translation.override("en"):
         profiles.save_profile(manager, org=county, valid_from=dt.date(2026, 1, 1),
-                              values={"spike_ratio": "-1", "nonsense": "1", "zero_streak_cycles": "2.5"})
-    assert set(bad.value.fields) == {"spike_ratio", "nonsense", "zero_streak_cycles"}
+                              values={"spike_ratio": "-1", "nonsense": "1", "zero_streak_cycles": "2.5",
+                                      "spike_confirm_yoy": "2"})
+    assert set(bad.value.fields) == {"spike_ratio", "nonsense", "zero_streak_cycles", "spike_confirm_yoy"}
+    assert [str(m) for m in bad.value.fields["spike_confirm_yoy"]] == ["Enter a number of at most 1."]
+    assert not ValidationProfile.objects.exists()
     profiles.save_profile(manager, org=county, valid_from=dt.date(2026, 1, 1), values={"spike_ratio": "0.3"})
     profiles.save_profile(manager, org=station, valid_from=dt.date(2026, 6, 1), values={"drop_ratio": "0.4"})
     in_station = thresholds.profile_for(station, dt.date(2026, 10, 1))
@@ -239,3 +243,29 @@ def test_threshold_profiles_are_dated_inherited_and_never_edited_once_in_force(a
         profiles.save_profile(manager, org=county, valid_from=dt.date(2026, 1, 1), values={"spike_ratio": "0.2"})
     with pytest.raises(NotAuthorized):
         profiles.save_profile(actor("reader"), org=station, valid_from=dt.date(2027, 1, 1), values={})
+
+
+def test_category_profiles_cover_the_categories_below_and_the_deeper_org_wins(actor):
+    county = Org.objects.get(code="HZ0101")
+    station = Org.objects.get(code="HZ010101")
+    manager = actor("manager")
+    on = dt.date(2026, 1, 1)
+    profiles.save_profile(manager, org=county, valid_from=on, values={"spike_ratio": "0.3", "drop_ratio": "0.3"})
+    profiles.save_profile(manager, org=county, valid_from=on, usage_category="RES", values={"spike_ratio": "1.0"})
+    profiles.save_profile(manager, org=county, valid_from=on, usage_category="RES_T", values={"drop_ratio": "0.7"})
+
+    def limits(category):
+        values = thresholds.profile_for(station, dt.date(2026, 10, 1), category)
+        return str(values["spike_ratio"]), str(values["drop_ratio"])
+
+    assert limits("RES_T") == ("1.0", "0.7")   # RES, then RES_T itself, over the county's general profile
+    assert limits("RES_R") == ("1.0", "0.3")   # RES only
+    assert limits("CI_1") == ("0.3", "0.3")    # the general profile
+    assert limits("") == ("0.3", "0.3")
+    profiles.save_profile(manager, org=station, valid_from=on, values={"spike_ratio": "0.6"})
+    assert limits("RES_T") == ("0.6", "0.7")   # the station's own general profile is nearer than the county's RES
+    with pytest.raises(ValidationFailed) as bad, translation.override("en"):
+        profiles.save_profile(manager, org=station, valid_from=on, usage_category="NOPE", values={"spike_ratio": "1"})
+    assert [str(m) for m in bad.value.fields["usage_category"]] == [
+        "“NOPE” is not a code of the table usage_category."]
+    assert ValidationProfile.objects.filter(usage_category="NOPE").count() == 0

@@ -118,6 +118,49 @@ def test_against_the_same_period_last_year():
     assert tasks[OCT].exceptions.get(rule="yoy_spike").severity == "warn"
 
 
+def test_a_change_that_last_year_shows_too_is_a_season_unless_the_confirmation_is_off():
+    """September to October doubles every year here: against last period a spike, against last year nothing."""
+    seasons = {dt.date(2025, 8, 1): {"total": "1000.00"}, dt.date(2025, 9, 1): {"total": "1100.00"},
+               dt.date(2025, 10, 1): {"total": "1300.00"},
+               AUG: {"total": "2000.00"}, SEP: {"total": "2100.00"}, OCT: {"total": "2300.00"}}
+    route, _a, point, _m = one_account("Y2", installed_on=dt.date(2025, 1, 5))
+    tasks = month_reads(route, point, seasons)
+    validate(tasks[OCT])
+    assert found(tasks[OCT]) == {}
+
+    station = Org.objects.get(code="HZ010101")
+    ValidationProfile.objects.create(org=station, valid_from=dt.date(2026, 1, 1), values={"spike_confirm_yoy": "0"})
+    validate(tasks[OCT])
+    assert found(tasks[OCT]) == {("spike", "total"): {
+        "consumption_kwh": "200", "days": "30", "per_day": "6.6667", "reference_kwh": "100", "reference_days": "31",
+        "reference_per_day": "3.2258", "ratio": "1.0667", "floor": "50", "limit": "0.5"}}
+
+
+def test_the_thresholds_of_the_accounts_usage_category_apply():
+    """A residential profile lets a household's doubling pass; a factory under the same station is still flagged."""
+    station = Org.objects.get(code="HZ010101")
+    ValidationProfile.objects.create(org=station, usage_category="RES", valid_from=dt.date(2026, 1, 1),
+                                     values={"spike_ratio": "1.5"})
+    months = {AUG: {"total": "1000.00"}, SEP: {"total": "1100.00"}, OCT: {"total": "1300.00"}}
+    route, _a, point, _m = one_account("C1", usage_category="RES_T")
+    household = month_reads(route, point, months)
+    route2, _b, point2, _n = one_account("C2", usage_category="CI_1")
+    factory_tasks = month_reads(route2, point2, months)
+    validate(household[OCT])
+    validate(factory_tasks[OCT])
+    assert found(household[OCT]) == {}
+    assert found(factory_tasks[OCT])[("spike", "total")]["limit"] == "0.5"
+
+
+def test_without_last_year_the_change_against_last_period_decides_alone():
+    """The first year of an account: nothing to confirm with, so the spike stands (as in the test above it)."""
+    route, _a, point, _m = one_account("Y3", installed_on=dt.date(2026, 6, 5))
+    tasks = month_reads(route, point, {AUG: {"total": "1000.00"}, SEP: {"total": "1100.00"},
+                                       OCT: {"total": "1300.00"}})
+    validate(tasks[OCT])
+    assert set(found(tasks[OCT])) == {("spike", "total")}
+
+
 # ---------------------------------------------------------------------------- lower, rollover, implausible
 
 

@@ -62,7 +62,7 @@ from .models import (
 )
 from .services import entry, plans, profiles, routes
 from .services import exceptions as exception_services
-from .thresholds import CATALOGUE
+from .thresholds import CATALOGUE, set_by
 
 VIEW = selectors.VIEW_PERMS
 MANAGE_ROUTES = "reading.manage_routes"
@@ -449,25 +449,18 @@ class ExceptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CoreVie
 # --- thresholds -------------------------------------------------------------------
 
 
-def effective_thresholds(org, on: dt.date) -> list[dict]:
-    """Each threshold in force for ``org`` on ``on`` with the profile that sets it, as ``thresholds.profile_for``
-    resolves it: the defaults, overridden from the root down to the org by each org's latest profile valid then."""
-    depth = {org_id: i for i, org_id in enumerate(org.ancestor_ids)}
-    latest: dict[int, ValidationProfile] = {}
-    for profile in (ValidationProfile.objects.filter(org_id__in=depth, valid_from__lte=on)
-                    .select_related("org").order_by("valid_from")):
-        latest[profile.org_id] = profile
-    set_by: dict[str, ValidationProfile] = {}
-    for org_id in sorted(latest, key=depth.__getitem__):
-        for key in latest[org_id].values:
-            set_by[key] = latest[org_id]
+def effective_thresholds(org, on: dt.date, category: str = "") -> list[dict]:
+    """Each threshold in force for ``org``'s accounts of ``category`` on ``on`` with the profile that sets it, as
+    ``thresholds.profile_for`` resolves it."""
+    source_of = set_by(org, on, category)
     rows = []
     for spec in CATALOGUE:
-        profile = set_by.get(spec.key)
+        profile = source_of.get(spec.key)
         value = profile.values[spec.key] if profile is not None else spec.default
         rows.append({"key": spec.key, "label": str(spec.label), "value": str(value), "default": str(spec.default),
                      "integer": spec.integer, "minimum": str(spec.minimum), "basis": spec.source,
-                     "set_by": {"org": profile.org, "valid_from": profile.valid_from} if profile else None})
+                     "set_by": {"org": profile.org, "usage_category": profile.usage_category,
+                                "valid_from": profile.valid_from} if profile else None})
     return rows
 
 
@@ -490,7 +483,9 @@ class ThresholdsView(MethodActionMixin, ApiMixin, APIView):
         query = s.ThresholdQuerySerializer(data=request.query_params, context={"request": request})
         query.is_valid(raise_exception=True)
         org, on = query.validated_data["org"], query.validated_data.get("on") or timezone.localdate()
-        return Response(s.ThresholdsSerializer({"org": org, "on": on, "values": effective_thresholds(org, on)}).data)
+        category = query.validated_data.get("usage_category", "")
+        return Response(s.ThresholdsSerializer({"org": org, "usage_category": category, "on": on,
+                                                "values": effective_thresholds(org, on, category)}).data)
 
     @extend_schema(summary="Set thresholds for an org from a date (a new dated profile; one in force is never edited)",
                    description="201: a new profile. 200: the profile of that org and date had not come into force "
@@ -502,8 +497,9 @@ class ThresholdsView(MethodActionMixin, ApiMixin, APIView):
         serializer = s.ProfileCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        replaced = ValidationProfile.objects.filter(org=data["org"], valid_from=data["valid_from"]).exists()
-        with fields_under("values", {"org", "valid_from", "values", "note"}):
+        replaced = ValidationProfile.objects.filter(org=data["org"], usage_category=data.get("usage_category", ""),
+                                                    valid_from=data["valid_from"]).exists()
+        with fields_under("values", {"org", "usage_category", "valid_from", "values", "note"}):
             profile = profiles.save_profile(self.actor, **data)
         return Response(s.ValidationProfileSerializer(profile).data, status=200 if replaced else 201)
 

@@ -286,11 +286,15 @@ class RemoveTargetsForm(forms.Form):
 
 
 class ProfileForm(BootstrapMixin, forms.Form):
+    usage_category = forms.ChoiceField(label=_("Usage category"), required=False,
+                                       help_text=_("Empty: every account of the org. A category also covers the "
+                                                   "categories below it."))
     valid_from = forms.DateField(label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"}))
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, categories=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["usage_category"].choices = [("", _("All categories")), *categories]
         for spec in CATALOGUE:
             self.fields[f"t_{spec.key}"] = forms.CharField(
                 label=spec.label, max_length=20, required=False,

@@ -106,11 +106,21 @@ def walk(plan: ReadingPlan, *, thresholds: dict | None = None) -> list[WalkStop]
 
     The expected range of the total is the last consumption per day × the days since the
     last read, widened by the org's drop and spike thresholds — the same limits the
-    validation applies, so a value inside the range will not be flagged as a spike or drop.
+    validation applies (for the account's usage category), so a value inside the range will
+    not be flagged as a spike or drop.
     """
     from .thresholds import profile_for
 
-    limits = thresholds or profile_for(plan.org, plan.period)
+    by_category: dict[str, dict] = {}
+
+    def limits_of(task: ReadingTask) -> dict:
+        if thresholds is not None:
+            return thresholds
+        category = task.account.usage_category if task.account_id else ""
+        if category not in by_category:
+            by_category[category] = profile_for(plan.org, plan.period, category)
+        return by_category[category]
+
     tasks = list(plan.tasks.select_related("metering_point", "account", "meter").order_by("seq", "id"))
     point_ids = [t.metering_point_id for t in tasks]
     # earlier reads of these points, oldest period first: per point keep the last two read tasks
@@ -134,7 +144,8 @@ def walk(plan: ReadingPlan, *, thresholds: dict | None = None) -> list[WalkStop]
             last_id, stop.last_read_on = entries[-1]
             stop.last = task_values.get(last_id, {})
             if len(entries) == 2:
-                _expected_range(stop, task_values.get(entries[0][0], {}).get("total"), entries[0][1], plan, limits)
+                _expected_range(stop, task_values.get(entries[0][0], {}).get("total"), entries[0][1], plan,
+                                limits_of(task))
         stops.append(stop)
     return stops
 

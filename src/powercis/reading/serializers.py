@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from powercis.core.codelists import codes_of, unknown_code_message
 from powercis.core.api.filters import MAX_ID
 from powercis.core.api.serializers import OrgRefSerializer, ScopedPrimaryKeyField, StaffRefSerializer, within
 from powercis.core.models import Org, Staff, WorkOrder
@@ -544,10 +545,21 @@ class RereadResultSerializer(serializers.Serializer):
 class ThresholdQuerySerializer(serializers.Serializer):
     org = ScopedPrimaryKeyField(within(*selectors.VIEW_PERMS, CONFIGURE), queryset=Org.objects.all())
     on = serializers.DateField(required=False, help_text="YYYY-MM-DD (default: today)")
+    usage_category = serializers.CharField(max_length=16, required=False, allow_blank=True, default="",
+                                           help_text="a code of the usage_category table: the thresholds for the "
+                                                     "accounts of that category and those below it; empty: every "
+                                                     "account")
+
+    def validate(self, attrs):
+        category, org = attrs.get("usage_category", ""), attrs["org"]
+        if category and category not in codes_of(org.company_id or org.pk, "usage_category"):
+            raise serializers.ValidationError({"usage_category": [unknown_code_message(category, "usage_category")]})
+        return attrs
 
 
 class ProfileRefSerializer(serializers.Serializer):
     org = OrgRefSerializer()
+    usage_category = serializers.CharField(help_text="empty: a profile for every account of the org")
     valid_from = serializers.DateField()
 
 
@@ -564,6 +576,7 @@ class ThresholdValueSerializer(serializers.Serializer):
 
 class ThresholdsSerializer(serializers.Serializer):
     org = OrgRefSerializer()
+    usage_category = serializers.CharField()
     on = serializers.DateField()
     values = ThresholdValueSerializer(many=True)
 
@@ -573,6 +586,10 @@ class ProfileCreateSerializer(KnownFieldsOnly, serializers.Serializer):
 
     org = ScopedPrimaryKeyField(within(CONFIGURE), queryset=Org.objects.all(),
                                 help_text="the org whose thresholds these are (it and the orgs below it)")
+    usage_category = serializers.CharField(max_length=16, required=False, allow_blank=True, default="",
+                                           help_text="a code of the usage_category table: the thresholds for the "
+                                                     "accounts of that category and those below it; empty: every "
+                                                     "account")
     valid_from = serializers.DateField(help_text="applies to the periods from this date on")
     values = serializers.DictField(child=serializers.CharField(max_length=20), allow_empty=False,
                                    help_text="threshold key → value as a decimal string; keys left out keep the "
@@ -587,7 +604,7 @@ class ValidationProfileSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ValidationProfile
-        fields = ["id", "org", "valid_from", "values", "note", "created_by", "created_at"]
+        fields = ["id", "org", "usage_category", "valid_from", "values", "note", "created_by", "created_at"]
 
 
 # --- indicators -------------------------------------------------------------------

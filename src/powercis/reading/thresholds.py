@@ -5,6 +5,13 @@ are local settings, several unverified, so none is a constant in code).  An org'
 profile (``ValidationProfile``) overrides any subset; the nearest ancestor's latest
 profile valid on the date applies, and keys it does not set take these defaults.
 The source of each default is in ``source`` so that the settings page can show it.
+
+A profile may be for one usage category (用电类别) — the domain notes ask for the
+fluctuation limits per customer class: a household's month differs from a factory's.
+Such a profile applies to the accounts of that category and of the categories below it
+in the code table (RES covers RES_T, RES_C, RES_R).  Precedence, from weakest: the
+defaults; then for each org from the root down to the account's, its general profile,
+then its profiles for the category's ancestors, then for the category itself.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ class Threshold:
     source: str
     integer: bool = False
     minimum: Decimal = Decimal("0")
+    maximum: Decimal | None = None
 
 
 CATALOGUE: tuple[Threshold, ...] = (
@@ -35,6 +43,11 @@ CATALOGUE: tuple[Threshold, ...] = (
               "metering-audit §2 [U]: ±30 %/±50 % local settings"),
     Threshold("drop_ratio", Decimal("0.5"), _("Decrease against last period that is flagged (share)"),
               "metering-audit §2 [U]"),
+    Threshold("spike_confirm_yoy", Decimal("1"),
+              _("A spike or drop against last period counts only if the same period last year shows it too "
+                "(1: yes, 0: no)"),
+              "metering-audit §2 [V, local]: E_ref = last period and same period last year (check both)",
+              integer=True, maximum=Decimal("1")),
     Threshold("yoy_spike_ratio", Decimal("1.0"), _("Increase against the same period last year that is flagged"),
               "metering-audit §2 [U]"),
     Threshold("yoy_drop_ratio", Decimal("0.6"), _("Decrease against the same period last year that is flagged"),
@@ -84,6 +97,8 @@ def clean_values(raw: dict) -> dict[str, str]:
             continue
         if not number.is_finite() or number < spec.minimum:
             errors[key] = [str(_("Enter a number of at least %(min)s.") % {"min": spec.minimum})]
+        elif spec.maximum is not None and number > spec.maximum:
+            errors[key] = [str(_("Enter a number of at most %(max)s.") % {"max": spec.maximum})]
         elif spec.integer and number != number.to_integral_value():
             errors[key] = [str(_("Enter a whole number."))]
         else:
@@ -93,16 +108,47 @@ def clean_values(raw: dict) -> dict[str, str]:
     return cleaned
 
 
-def profile_for(org, on: dt.date) -> dict[str, Decimal]:
-    """The thresholds in force for ``org`` on ``on``: defaults, overridden from the root down to the org."""
+def category_chain(company_id: int, category: str) -> list[str]:
+    """``""`` (every category), then the category's ancestors in the code table from the top, then itself."""
+    if not category:
+        return [""]
+    from powercis.core.codelists import codes_of
+
+    items = codes_of(company_id, "usage_category", active_only=False)
+    chain, code, seen = [], category, set()
+    while code and code not in seen:
+        seen.add(code)
+        chain.append(code)
+        item = items.get(code)
+        code = item.parent_code if item is not None else ""
+    return ["", *reversed(chain)]
+
+
+def layers(org, on: dt.date, category: str = "") -> list:
+    """The profiles in force for ``org``'s accounts of ``category`` on ``on``, weakest first (see the module)."""
     from .models import ValidationProfile
 
-    ancestor_ids = org.ancestor_ids
-    depth = {org_id: i for i, org_id in enumerate(ancestor_ids)}
+    depth = {org_id: i for i, org_id in enumerate(org.ancestor_ids)}
+    chain = category_chain(org.company_id or org.pk, category)
+    rank = {code: i for i, code in enumerate(chain)}
+    chosen: dict[tuple[int, str], ValidationProfile] = {}
+    for profile in (ValidationProfile.objects.filter(org_id__in=depth, usage_category__in=chain, valid_from__lte=on)
+                    .select_related("org").order_by("valid_from", "pk")):
+        chosen[(profile.org_id, profile.usage_category)] = profile  # the latest valid one of each wins
+    return [chosen[k] for k in sorted(chosen, key=lambda k: (depth[k[0]], rank[k[1]]))]
+
+
+def set_by(org, on: dt.date, category: str = "") -> dict[str, object]:
+    """Per threshold key, the profile its value in force comes from (absent: the documented default)."""
+    result = {}
+    for profile in layers(org, on, category):
+        result.update({key: profile for key in profile.values if key in BY_KEY})
+    return result
+
+
+def profile_for(org, on: dt.date, category: str = "") -> dict[str, Decimal]:
+    """The thresholds in force for ``org``'s accounts of usage ``category`` (``""``: any) on ``on``."""
     values = defaults()
-    chosen: dict[int, ValidationProfile] = {}
-    for profile in ValidationProfile.objects.filter(org_id__in=ancestor_ids, valid_from__lte=on).order_by("valid_from"):
-        chosen[profile.org_id] = profile  # the latest valid one of each org wins
-    for org_id in sorted(chosen, key=depth.__getitem__):
-        values.update({k: Decimal(v) for k, v in chosen[org_id].values.items() if k in BY_KEY})
+    for profile in layers(org, on, category):
+        values.update({k: Decimal(v) for k, v in profile.values.items() if k in BY_KEY})
     return values

@@ -53,7 +53,11 @@ Decisions recorded here (not thresholds, so not in the profile):
   installation); ``yoy_*`` with the interval of the same period last year.  A reference
   below ``ratio_floor_kwh``, or longer than two reading cycles (2 × interval_max_days:
   an average over years since an installation says nothing about a season), is not
-  compared.  A drop to zero is both ``zero`` and ``drop``.
+  compared.  With ``spike_confirm_yoy`` (the default), a change against last period
+  that the same period last year shows too — by more than the same share, against
+  last year's interval — is a season, not an exception; where there is no last year
+  to compare with, last period decides alone.  A drop to zero is both ``zero`` and
+  ``drop``.
 * ``tou_sum`` compares the total with the sum of the TOU registers present (at least
   two) on the readings — modulo 10^digits, as registers roll over independently — and
   on the increments, with tolerance ``tou_tolerance_lsb × (n − 1)`` last digits.
@@ -486,17 +490,19 @@ def _resolved(scope: Scope) -> pl.DataFrame:
 
 
 def thresholds_by_plan(tasks: pl.DataFrame) -> pl.DataFrame:
-    """The thresholds in force per plan, one profile lookup per distinct (org, period)."""
-    pairs = tasks.select("plan_id", "org_id", "period").unique()
+    """The thresholds in force per plan and usage category, one profile lookup per distinct (org, period, category)."""
+    pairs = tasks.select("plan_id", "org_id", "period", "usage_category").unique()
     orgs = {o.pk: o for o in Org.objects.filter(pk__in=pairs["org_id"].unique().to_list())}
-    cache: dict[tuple[int, dt.date], dict[str, Decimal]] = {}
+    cache: dict[tuple[int, dt.date, str], dict[str, Decimal]] = {}
     rows = []
-    for plan_id, org_id, period in pairs.iter_rows():
-        key = (org_id, period)
+    for plan_id, org_id, period, category in pairs.iter_rows():
+        key = (org_id, period, category)
         if key not in cache:
-            cache[key] = threshold_catalogue.profile_for(orgs[org_id], period)
-        rows.append({"plan_id": plan_id, **{f"t_{k}": v for k, v in cache[key].items()}})
-    schema = {"plan_id": pl.Int64, **{f"t_{t.key}": DEC for t in threshold_catalogue.CATALOGUE}}
+            cache[key] = threshold_catalogue.profile_for(orgs[org_id], period, category)
+        rows.append({"plan_id": plan_id, "usage_category": category,
+                     **{f"t_{k}": v for k, v in cache[key].items()}})
+    schema = {"plan_id": pl.Int64, "usage_category": pl.Utf8,
+              **{f"t_{t.key}": DEC for t in threshold_catalogue.CATALOGUE}}
     return pl.DataFrame(rows, schema=schema)
 
 
@@ -570,7 +576,7 @@ def load_context(scope: Scope, *, now: dt.datetime, seconds: dict[str, float] | 
     tasks = _tasks(scope)
     if tasks.height == 0:
         return Context(tasks=tasks, reads=pl.DataFrame(), chain=pl.DataFrame(), meters=pl.DataFrame(), levels=0)
-    tasks = tasks.join(thresholds_by_plan(tasks), on="plan_id", how="left")
+    tasks = tasks.join(thresholds_by_plan(tasks), on=["plan_id", "usage_category"], how="left")
     levels = history_levels(tasks)
     history = _history(scope, tasks["period"].unique().to_list(), 2 * (levels + HISTORY_SLACK) + 1)
     lap("load tasks")
@@ -908,19 +914,32 @@ def check_change(ctx: Context) -> pl.DataFrame:
         .then(pl.col("y0_value") - pl.col("y1_value")),
         yoy_days=(pl.col("y0_date") - pl.col("y1_date")).dt.total_days(),
     ).with_columns(yoy_kwh=pl.col("yoy_delta").cast(DEC8) * pl.col("multiplier").cast(DEC8))
-    found = []
-    for rule_up, rule_down, kwh, days, up, down, extra in (
-        (Check.SPIKE, Check.DROP, "ref_kwh", "ref_days", "t_spike_ratio", "t_drop_ratio", {}),
-        (Check.YOY_SPIKE, Check.YOY_DROP, "yoy_kwh", "yoy_days", "t_yoy_spike_ratio", "t_yoy_drop_ratio",
-         {"reference_period": pl.col("y0_period").dt.strftime("%Y-%m")}),
-    ):
-        longest = (2 * pl.col("t_interval_max_days").cast(pl.Int64)
-                   * pl.when(pl.col("cycle") == "bimonthly").then(2).otherwise(1))
-        usable = tasks.filter(pl.col("energy_kwh").is_not_null() & pl.col(kwh).is_not_null()
-                              & (pl.col(days) > 0) & (pl.col(days) <= longest)
-                              & (pl.col(kwh) > 0) & (pl.col(kwh) >= pl.col("t_ratio_floor_kwh")))
+    longest = (2 * pl.col("t_interval_max_days").cast(pl.Int64)
+               * pl.when(pl.col("cycle") == "bimonthly").then(2).otherwise(1))
+
+    def comparable(kwh: str, days: str) -> pl.Expr:
+        return (pl.col("energy_kwh").is_not_null() & pl.col(kwh).is_not_null()
+                & (pl.col(days) > 0) & (pl.col(days) <= longest)
+                & (pl.col(kwh) > 0) & (pl.col(kwh) >= pl.col("t_ratio_floor_kwh")))
+
+    def beyond(kwh: str, days: str, ratio: str, *, up: bool) -> pl.Expr:
+        """Consumption per day above (below) the reference's per day by more than ``ratio``, in exact decimals."""
         current = pl.col("energy_kwh").cast(DEC8) * pl.col(days)
         reference = pl.col(kwh).cast(DEC8) * pl.col("per_day_days")
+        return (current > reference * (1 + pl.col(ratio).cast(DEC8)) if up
+                else current < reference * (1 - pl.col(ratio).cast(DEC8)))
+
+    # "check both": with the confirmation on, a change against last period stands only where last year's same
+    # period, when there is one to compare with, changed the same way by more than the same share (a season)
+    confirm = pl.col("t_spike_confirm_yoy") > 0
+    last_year = comparable("yoy_kwh", "yoy_days")
+    found = []
+    for rule_up, rule_down, kwh, days, up, down, extra, seasonal in (
+        (Check.SPIKE, Check.DROP, "ref_kwh", "ref_days", "t_spike_ratio", "t_drop_ratio", {}, True),
+        (Check.YOY_SPIKE, Check.YOY_DROP, "yoy_kwh", "yoy_days", "t_yoy_spike_ratio", "t_yoy_drop_ratio",
+         {"reference_period": pl.col("y0_period").dt.strftime("%Y-%m")}, False),
+    ):
+        usable = tasks.filter(comparable(kwh, days))
         numbers = dict(
             consumption_kwh=fmt(pl.col("energy_kwh")), days=pl.col("per_day_days"),
             per_day=fmt(_per_day(pl.col("energy_kwh"), pl.col("per_day_days"))),
@@ -928,11 +947,13 @@ def check_change(ctx: Context) -> pl.DataFrame:
             reference_per_day=fmt(_per_day(pl.col(kwh), pl.col(days))),
             ratio=fmt(_ratio(pl.col("energy_kwh"), pl.col("per_day_days"), pl.col(kwh), pl.col(days))),
             floor=fmt(pl.col("t_ratio_floor_kwh")), **extra)
-        spikes = usable.filter(current > reference * (1 + pl.col(up).cast(DEC8)))
-        drops = usable.filter(current < reference * (1 - pl.col(down).cast(DEC8)))
-        found.append(_rows(spikes, rule_up, pl.lit("total"), pl.col("end_id"),
+        spike, drop = beyond(kwh, days, up, up=True), beyond(kwh, days, down, up=False)
+        if seasonal:
+            spike = spike & (~confirm | ~last_year | beyond("yoy_kwh", "yoy_days", up, up=True))
+            drop = drop & (~confirm | ~last_year | beyond("yoy_kwh", "yoy_days", down, up=False))
+        found.append(_rows(usable.filter(spike), rule_up, pl.lit("total"), pl.col("end_id"),
                            detail(**numbers, limit=fmt(pl.col(up)))))
-        found.append(_rows(drops, rule_down, pl.lit("total"), pl.col("end_id"),
+        found.append(_rows(usable.filter(drop), rule_down, pl.lit("total"), pl.col("end_id"),
                            detail(**numbers, limit=fmt(pl.col(down)))))
     return pl.concat(found)
 

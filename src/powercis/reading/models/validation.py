@@ -23,6 +23,9 @@ from powercis.core.models import OrgScopedModel
 
 class ValidationProfile(models.Model):
     org = models.ForeignKey("core.Org", verbose_name=_("org"), on_delete=models.PROTECT, related_name="+")
+    #: blank: every account of the org; a code of the ``usage_category`` table: the accounts of that category and
+    #: of the categories below it (``reading.thresholds`` says which profile wins)
+    usage_category = models.CharField(_("usage category"), max_length=16, blank=True)
     valid_from = models.DateField(_("valid from"))
     #: threshold key → value (as JSON: numbers as strings where they are decimals)
     values = models.JSONField(_("thresholds"), default=dict)
@@ -35,10 +38,11 @@ class ValidationProfile(models.Model):
         verbose_name = _("validation thresholds")
         verbose_name_plural = _("validation thresholds")
         ordering = ["org_id", "-valid_from"]
-        constraints = [models.UniqueConstraint(fields=["org", "valid_from"], name="reading_profile_uniq")]
+        constraints = [models.UniqueConstraint(fields=["org", "usage_category", "valid_from"],
+                                               name="reading_profile_uniq")]
 
     def __str__(self) -> str:
-        return f"{self.org} {self.valid_from}"
+        return f"{self.org} {self.usage_category} {self.valid_from}".replace("  ", " ")
 
 
 class Check(models.TextChoices):
