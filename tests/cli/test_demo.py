@@ -27,6 +27,8 @@ def test_demo_on_an_empty_database_loads_once(run_cli, tmp_path):
     assert first.returncode == 0, first.stderr
     assert "Demo data loaded" in first.stdout
     assert "Synthetic utility generated: 3,000 accounts" in first.stdout
+    # the month of readings by every path, with the reviewer's first re-read orders
+    assert "reads (3 quarantined)" in first.stdout and "re-read work orders 3" in first.stdout
     assert "演示账号 / Demo logins" in first.stdout
     assert f"Password (every login): {DEMO_PASSWORD}" in first.stdout
 
@@ -36,6 +38,10 @@ def test_demo_on_an_empty_database_loads_once(run_cli, tmp_path):
     assert "Synthetic utility already present, reused" in second.stdout
     database = sqlite3.connect(tmp_path / "var" / "powercis.sqlite3")
     assert database.execute("SELECT count(*) FROM core_org").fetchone() == (10,)
+    assert database.execute("SELECT kind, status, count(*) FROM core_workorder GROUP BY 1, 2").fetchall() == [
+        ("reread", "open", 3)]
+    assert database.execute("SELECT count(DISTINCT work_order_id) FROM reading_readexception"
+                            " WHERE work_order_id IS NOT NULL AND status = 'open'").fetchone() == (3,)
 
     intact = run_cli("audit", "verify")
     assert intact.returncode == 0, intact.stderr

@@ -21,7 +21,8 @@ Values continue each meter's last month: last reading + last consumption × a fa
 0.85–1.15 (TOU registers likewise, the total their sum), and about one task in sixty gets
 a misread (a spike, a reading below the last one, or no consumption) so that the
 exception worklist has work in it.  Everything is then validated; releasing the period is
-left to the reviewer.
+left to the reviewer (the demo billing clerk), who has already sent a few misreads back as
+re-read work orders.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import numpy as np
 import openpyxl
 import polars as pl
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from powercis.core.context import Actor
@@ -47,6 +49,7 @@ from powercis.reading.models import (
     CollectionChannel,
     PlanStatus,
     ReadBatch,
+    ReadException,
     ReadingPlan,
     ReadingRoute,
     ReadingTask,
@@ -58,6 +61,9 @@ TOU = ("sharp", "peak", "flat", "valley")
 MISREAD_SHARE = 1 / 60
 #: stops of the demo reader's route left unread for the phone page
 LEFT_FOR_THE_WALK = 5
+#: misreads the demo reviewer sends back as re-read work orders, and the checks that find them
+REREADS = 3
+MISREAD_RULES = ("lower", "spike", "drop")
 HEADEND_KEY = "demo-headend-{period:%Y-%m}"
 DEMO_STATION = "HZ010101"
 
@@ -74,6 +80,7 @@ class DemoReadingReport:
     sheet_tasks: int = 0
     entered_tasks: int = 0
     exceptions: dict[str, int] = field(default_factory=dict)
+    rereads_ordered: int = 0
 
 
 def _aware(day: dt.date, hour: int = 0, minute: int = 0) -> dt.datetime:
@@ -111,7 +118,36 @@ def load_reading_month(company: Org, *, as_of: dt.date, seed: int = 1) -> DemoRe
     month_plans = list(ReadingPlan.objects.filter(company=company, period=period).values_list("pk", flat=True))
     validation = run_validation(plan_ids=month_plans, now=_aware(as_of, 18))
     report.exceptions = dict(validation.by_rule)
+    report.rereads_ordered = _order_rereads(company, period)
     return report
+
+
+def _order_rereads(company: Org, period: dt.date) -> int:
+    """The demo's reading reviewer (the billing clerk, 核算员) sends a few misreads back to be read again, as
+    re-read work orders (to the route's reader where it has one).
+
+    The rest of the month's exceptions stay open for whoever reviews the demo; these show the
+    work-order list with orders that link back to their exceptions.
+    """
+    from powercis.core import authz
+    from powercis.reading.services import exceptions
+
+    reviewer = Staff.objects.filter(username="clerk").first()
+    if reviewer is None:
+        return 0
+    actor = Actor(user=reviewer, channel="demo")
+    candidates = ReadException.objects.filter(company=company, plan__period=period, rule__in=MISREAD_RULES,
+                                              status=ReadException.Status.OPEN)
+    ordered: set[int] = set()
+    # routes with a reader first (the order goes to them), then by route and stop
+    for exc in (authz.restrict_any(candidates, reviewer, ("reading.review",), path_field="org_path")
+                .order_by(F("plan__reader").asc(nulls_last=True), "plan__route__code", "task_id")):
+        if len(ordered) == REREADS:
+            break
+        if exc.task_id not in ordered:
+            exceptions.order_reread(actor, exc, note="示数与上次相比异常，请到现场复核表计读数并拍照。")
+            ordered.add(exc.task_id)
+    return len(ordered)
 
 
 def _close_month(system: Actor, company: Org, month: dt.date) -> None:

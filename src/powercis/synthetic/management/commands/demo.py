@@ -109,7 +109,8 @@ class Command(ServeCommand):
             f"已载入抄表数据 / Meter reading loaded: history {', '.join(report.history)}; {report.period}: "
             f"采集主站 head-end {report.headend_reads:,} reads ({report.headend_quarantined} quarantined), "
             f"DL/T 645 {report.collected_meters} meters, 抄表清单 sheets {report.sheet_tasks} tasks, "
-            f"现场录入 field entry {report.entered_tasks} tasks; 待审核异常 exceptions {exceptions:,}"))
+            f"现场录入 field entry {report.entered_tasks} tasks; 待审核异常 exceptions {exceptions:,}, "
+            f"复抄工单 re-read work orders {report.rereads_ordered}"))
 
     def generate(self, company, options) -> None:
         if options["accounts"] == 0:
