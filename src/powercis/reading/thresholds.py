@@ -108,28 +108,35 @@ def clean_values(raw: dict) -> dict[str, str]:
     return cleaned
 
 
-def category_chain(company_id: int, category: str) -> list[str]:
+def category_parents(company_id: int) -> dict[str, str]:
+    """Usage category code → its parent code (``""`` at the top), from the company's code table."""
+    from powercis.core.codelists import codes_of
+
+    return {code: item.parent_code for code, item in codes_of(company_id, "usage_category", active_only=False).items()}
+
+
+def category_chain(company_id: int, category: str, parents: dict[str, str] | None = None) -> list[str]:
     """``""`` (every category), then the category's ancestors in the code table from the top, then itself."""
     if not category:
         return [""]
-    from powercis.core.codelists import codes_of
-
-    items = codes_of(company_id, "usage_category", active_only=False)
+    parents = category_parents(company_id) if parents is None else parents
     chain, code, seen = [], category, set()
     while code and code not in seen:
         seen.add(code)
         chain.append(code)
-        item = items.get(code)
-        code = item.parent_code if item is not None else ""
+        code = parents.get(code, "")
     return ["", *reversed(chain)]
 
 
-def layers(org, on: dt.date, category: str = "") -> list:
-    """The profiles in force for ``org``'s accounts of ``category`` on ``on``, weakest first (see the module)."""
+def layers(org, on: dt.date, category: str = "", parents: dict[str, str] | None = None) -> list:
+    """The profiles in force for ``org``'s accounts of ``category`` on ``on``, weakest first (see the module).
+
+    ``parents`` (:func:`category_parents`) saves reading the code table again when many are asked at once.
+    """
     from .models import ValidationProfile
 
     depth = {org_id: i for i, org_id in enumerate(org.ancestor_ids)}
-    chain = category_chain(org.company_id or org.pk, category)
+    chain = category_chain(org.company_id or org.pk, category, parents)
     rank = {code: i for i, code in enumerate(chain)}
     chosen: dict[tuple[int, str], ValidationProfile] = {}
     for profile in (ValidationProfile.objects.filter(org_id__in=depth, usage_category__in=chain, valid_from__lte=on)
@@ -146,9 +153,9 @@ def set_by(org, on: dt.date, category: str = "") -> dict[str, object]:
     return result
 
 
-def profile_for(org, on: dt.date, category: str = "") -> dict[str, Decimal]:
+def profile_for(org, on: dt.date, category: str = "", parents: dict[str, str] | None = None) -> dict[str, Decimal]:
     """The thresholds in force for ``org``'s accounts of usage ``category`` (``""``: any) on ``on``."""
     values = defaults()
-    for profile in layers(org, on, category):
+    for profile in layers(org, on, category, parents):
         values.update({k: Decimal(v) for k, v in profile.values.items() if k in BY_KEY})
     return values

@@ -493,12 +493,17 @@ def thresholds_by_plan(tasks: pl.DataFrame) -> pl.DataFrame:
     """The thresholds in force per plan and usage category, one profile lookup per distinct (org, period, category)."""
     pairs = tasks.select("plan_id", "org_id", "period", "usage_category").unique()
     orgs = {o.pk: o for o in Org.objects.filter(pk__in=pairs["org_id"].unique().to_list())}
+    parents: dict[int, dict[str, str]] = {}  # per company, the code table read once
     cache: dict[tuple[int, dt.date, str], dict[str, Decimal]] = {}
     rows = []
     for plan_id, org_id, period, category in pairs.iter_rows():
         key = (org_id, period, category)
         if key not in cache:
-            cache[key] = threshold_catalogue.profile_for(orgs[org_id], period, category)
+            org = orgs[org_id]
+            company_id = org.company_id or org.pk
+            if company_id not in parents:
+                parents[company_id] = threshold_catalogue.category_parents(company_id)
+            cache[key] = threshold_catalogue.profile_for(org, period, category, parents[company_id])
         rows.append({"plan_id": plan_id, "usage_category": category,
                      **{f"t_{k}": v for k, v in cache[key].items()}})
     schema = {"plan_id": pl.Int64, "usage_category": pl.Utf8,
