@@ -98,7 +98,8 @@ def build(args: argparse.Namespace) -> None:
         report = generate_month(company_id=company.pk, period=month, seed=args.seed, anomaly_rate=0, now=now)
         plans = list(ReadingPlan.objects.filter(company=company, period=month).values_list("pk", flat=True))
         validated = run_validation(plan_ids=plans, now=now)
-        print(f"history {month:%Y-%m}: {report.reads_written:,} reads, {report.tasks:,} tasks, "
+        print(f"history {month:%Y-%m}: {report.rows_written:,} reads ({report.reads_written:,} register values), "
+              f"{report.tasks:,} tasks, "
               f"{validated.exceptions_opened:,} exceptions; {time.perf_counter() - mark:.1f} s (not counted)")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -145,7 +146,8 @@ def timed(args: argparse.Namespace) -> dict:
           f"Python {platform.python_version()}, Django {django.get_version()}, Polars {pl.__version__}; "
           f"{database_version()}; load average {load:.2f} at the start, {os.getloadavg()[0]:.2f} at the end")
     print(f"period {period:%Y-%m}: {plans.plans_created:,} plans, {plans.tasks_created:,} tasks; "
-          f"{month.reads_written:,} reads of the month ({reads_seconds:.1f} s to generate, not counted)")
+          f"{month.rows_written:,} reads of the month ({month.reads_written:,} register values; "
+          f"{reads_seconds:.1f} s to generate, not counted)")
     print()
     print("| phase | seconds |")
     print("| --- | ---: |")

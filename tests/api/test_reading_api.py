@@ -261,30 +261,34 @@ def test_a_reader_records_reads_and_a_repeat_changes_nothing(api, walk):
     assert first.status_code == 201, first.content
     result = first.json()
     assert result["repeated"] is False
-    assert {r["register"]: r["value"] for r in result["reads"]} == {
-        "total": "150.5000", "peak": "50.0000", "flat": "60.5000", "valley": "40.0000"}
-    assert {r["source"] for r in result["reads"]} == {"handheld"}
+    [read] = result["reads"]  # one read with every register entered
+    assert read["registers"] == {"total": "150.5000", "peak": "50.0000", "flat": "60.5000", "valley": "40.0000"}
+    assert (read["source"], read["revision"], read["estimated"], read["flags"], read["read_at"]) == (
+        "handheld", 0, False, [], "2026-10-25T09:30:00+08:00")
+    assert list(read["registers"]) == ["total", "peak", "flat", "valley"]
     assert (result["task"]["status"], result["task"]["read_at"], result["task"]["photo_ref"]) == (
         "read", "2026-10-25T09:30:00+08:00", "IMG_1.jpg")
-    assert [r["register"] for r in result["task"]["reads"]] == ["total", "peak", "flat", "valley"]
+    assert [(r["id"], list(r["registers"])) for r in result["task"]["reads"]] == [
+        (read["id"], ["total", "peak", "flat", "valley"])]
     # validated at once: the first reading since the meter was installed in January spans more than a cycle
     assert [(e["rule"], e["severity"], e["register"]) for e in result["exceptions"]] == [("interval", "warn", "total")]
     assert result["exceptions"][0]["detail"]["start_date"] == "2026-01-05"
 
     repeat = client.post(f"{BASE}/tasks/{task.pk}/reads/", body)
     assert repeat.status_code == 200 and repeat.json()["repeated"] is True
-    assert {r["id"] for r in repeat.json()["reads"]} == {r["id"] for r in result["reads"]}
-    assert RegisterRead.objects.filter(task=task).count() == 4
+    assert [r["id"] for r in repeat.json()["reads"]] == [read["id"]]
+    assert RegisterRead.objects.filter(task=task).count() == 1
 
     reentry = client.post(f"{BASE}/tasks/{task.pk}/reads/", {**body, "values": {**body["values"], "total": "150.6",
                                                                                "flat": "60.6"}})
     assert reentry.status_code == 201
-    total = next(r for r in reentry.json()["reads"] if r["register"] == "total")
-    assert (total["value"], total["source"], total["revision"]) == ("150.6000", "correct", 1)
-    assert RegisterRead.objects.get(task=task, register="total", revision=0).status == "superseded"
+    [again] = reentry.json()["reads"]
+    assert (again["registers"], again["source"], again["revision"], again["corrects"]) == (
+        {"total": "150.6000", "peak": "50.0000", "flat": "60.6000", "valley": "40.0000"}, "correct", 1, read["id"])
+    assert RegisterRead.objects.get(pk=read["id"]).status == "superseded"
     listed = client.get(f"{BASE}/tasks/", {"plan": plan.pk, "status": "read"}).json()["results"]
     assert [t["id"] for t in listed] == [task.pk]
-    assert {r["register"]: r["value"] for r in listed[0]["reads"]}["total"] == "150.6000"
+    assert [r["registers"]["total"] for r in listed[0]["reads"]] == ["150.6000"]
 
 
 @pytest.mark.parametrize(("values", "field", "message"), [
@@ -370,18 +374,35 @@ def test_reads_list_filters_and_scope(api, walk, actor, outsider):
                        read_at=dt.datetime(2026, 10, 25, 1, tzinfo=dt.UTC), source="manual")
     entry.record_reads(actor("reader"), second, values={"total": "200", "peak": "60", "flat": "80", "valley": "60"},
                        read_at=dt.datetime(2026, 10, 26, 1, tzinfo=dt.UTC))
-    client = api("clerk")
     point, meter = points[0][1], points[0][2]
-    mine = client.get(f"{BASE}/reads/", {"metering_point": point.pk, "register": "total"}).json()["results"]
-    assert [(r["meter"], r["register"], r["value"], r["source"], r["status"], r["task"], r["metering_point"]["code"])
-            for r in mine] == [(meter.asset_no, "total", "100.0000", "manual", "valid", first.pk, point.code)]
-    assert {r["register"] for r in client.get(f"{BASE}/reads/", {"meter": meter.asset_no}).json()["results"]} == {
-        "total", "peak", "flat", "valley"}
+    # a head-end read of the first meter with the total only, flagged on arrival by two of its registers
+    frozen = factory.register_read(metering_point_id=point.pk, meter_id=meter.pk, values={"total": "99.5"},
+                                   read_at=dt.datetime(2026, 10, 24, 16, tzinfo=dt.UTC), source="ami",
+                                   flags="lower:total,tou_sum")
+    client = api("clerk")
+    mine = client.get(f"{BASE}/reads/", {"metering_point": point.pk, "register": "peak"}).json()["results"]
+    assert [(r["meter"], r["registers"], r["source"], r["status"], r["task"], r["revision"], r["flags"],
+             r["metering_point"]["code"]) for r in mine] == [
+        (meter.asset_no, {"total": "100.0000", "peak": "30.0000", "flat": "40.0000", "valley": "30.0000"}, "manual",
+         "valid", first.pk, 0, [], point.code)]
+    assert set(mine[0]) == {"id", "metering_point", "meter", "read_at", "source", "revision", "estimated", "status",
+                            "batch", "task", "corrects", "registers", "flags", "photo_ref", "note", "entered_by",
+                            "recorded_at"}
+    by_meter = client.get(f"{BASE}/reads/", {"meter": meter.asset_no}).json()["results"]
+    assert [(r["id"], r["registers"]) for r in by_meter] == [
+        (frozen.pk, {"total": "99.5000"}), (mine[0]["id"], mine[0]["registers"])]
+    assert ids(client.get(f"{BASE}/reads/", {"meter": meter.asset_no, "register": "total"})) == {
+        frozen.pk, mine[0]["id"]}
     late = client.get(f"{BASE}/reads/", {"read_at_after": "2026-10-26T00:00:00Z", "register": "total"}).json()
-    assert [r["value"] for r in late["results"]] == ["200.0000"]
+    assert [r["registers"]["total"] for r in late["results"]] == ["200.0000"]
     assert ids(client.get(f"{BASE}/reads/", {"source": "handheld", "register": "peak"})) == set(
-        RegisterRead.objects.filter(task=second, register="peak").values_list("pk", flat=True))
+        RegisterRead.objects.filter(task=second).values_list("pk", flat=True))
     assert ids(client.get(f"{BASE}/reads/", {"flags": "no_such_check"})) == set()
+    # a check code finds the reads that failed it for the read or for any register; code:register that register's
+    assert client.get(f"{BASE}/reads/", {"flags": "lower"}).json()["results"][0]["flags"] == ["lower:total", "tou_sum"]
+    for code, found in (("lower", {frozen.pk}), ("lower:total", {frozen.pk}), ("tou_sum", {frozen.pk}),
+                        ("lower:peak", set()), ("low", set()), ("total", set())):
+        assert ids(client.get(f"{BASE}/reads/", {"flags": code})) == found, code
     assert list(error_fields(client.get(f"{BASE}/reads/", {"read_at_after": "yesterday"}))) == ["read_at_after"]
     assert list(error_fields(client.get(f"{BASE}/reads/", {"register": "colour"}))) == ["register"]
     read = RegisterRead.objects.filter(task=first).first()
@@ -529,20 +550,22 @@ def test_correct_an_exception_keeps_the_original(api, exceptions):
     bad = client.post(f"{BASE}/exceptions/{exc.pk}/correct/", {"values": {"total": "1.999"}, "reason": "看错"}, **EN)
     assert error_fields(bad) == {"values.total": ["The register shows 2 decimal places."]}
     task = exc.task
-    before = {r.register: r for r in RegisterRead.objects.filter(task=task, status="valid")}
+    [before] = RegisterRead.objects.filter(task=task, status="valid")
     values = {"total": "1234", "peak": "400", "flat": "500", "valley": "334"}
     response = client.post(f"{BASE}/exceptions/{exc.pk}/correct/", {"values": values, "reason": "看错一位"})
     assert response.status_code == 200, response.content
     assert (response.json()["status"], response.json()["resolution"], response.json()["note"]) == (
         "resolved", "corrected", "看错一位")
-    corrected = {r.register: r for r in RegisterRead.objects.filter(task=task, status="valid")}
-    assert {k: v.value for k, v in corrected.items()} == {k: Decimal(v) for k, v in values.items()}
-    assert all(r.source == "correct" for r in corrected.values())
-    for register, original in before.items():
-        original.refresh_from_db()
-        assert original.status == "superseded" and corrected[register].corrects_id == original.pk
+    [corrected] = RegisterRead.objects.filter(task=task, status="valid")
+    assert corrected.registers() == {k: Decimal(v) for k, v in values.items()}
+    assert (corrected.source, corrected.corrects_id, corrected.revision, corrected.read_at, corrected.note) == (
+        "correct", before.pk, before.revision + 1, before.read_at, "看错一位")
+    original_values = before.registers()
+    before.refresh_from_db()
+    assert before.status == "superseded" and before.registers() == original_values
     task_reads = client.get(f"{BASE}/tasks/{task.pk}/").json()["reads"]
-    assert {r["register"]: r["value"] for r in task_reads}["total"] == "1234.0000"
+    assert [(r["id"], r["registers"]["total"], r["source"]) for r in task_reads] == [
+        (corrected.pk, "1234.0000", "correct")]
 
 
 def test_order_a_reread(api, exceptions):
@@ -573,8 +596,10 @@ def test_estimate_a_missing_read(api, exceptions):
         "resolved", "estimated", "无法入户")
     task = client.get(f"{BASE}/tasks/{missing.task_id}/").json()
     assert task["status"] == "estimated"
-    assert {(r["register"], r["source"], r["estimated"]) for r in task["reads"]} == {
-        (register, "estimate", True) for register in ("total", "peak", "flat", "valley")}
+    [read] = task["reads"]  # one estimated read with every register
+    assert (list(read["registers"]), read["source"], read["estimated"], read["revision"]) == (
+        ["total", "peak", "flat", "valley"], "estimate", True, 0)
+    assert RegisterRead.objects.get(pk=read["id"]).corrects_id is None  # nothing was read: nothing superseded
 
 
 def test_exceptions_of_another_county_do_not_exist(api, exceptions, routes, outsider):

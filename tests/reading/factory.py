@@ -39,5 +39,29 @@ def route(org_code: str = "HZ010101", *, code: str | None = None, reader=None, m
                                read_day=read_day, method=method, **fields)
 
 
+def register_read(*, metering_point_id: int, meter_id: int, read_at, values: dict, source: str = "handheld",
+                  **fields):
+    """One read as stored: one row for the meter and instant, a column per register given (the others empty)."""
+    from powercis.reading.models import RegisterRead
+
+    return RegisterRead.objects.create(metering_point_id=metering_point_id, meter_id=meter_id, read_at=read_at,
+                                       source=source, recorded_at=fields.pop("recorded_at", read_at),
+                                       **{r: Decimal(str(v)) for r, v in values.items()}, **fields)
+
+
+def correction(original, at=None, **changed):
+    """What a correction leaves (contract of reading.services): a new read of the next revision naming the original,
+    with every register of the original and the changed ones, source ``correct``; the original superseded."""
+    from django.utils import timezone
+
+    from powercis.reading.models import RegisterRead
+
+    RegisterRead.objects.filter(pk=original.pk).update(status="superseded")
+    return register_read(metering_point_id=original.metering_point_id, meter_id=original.meter_id,
+                         read_at=original.read_at, values={**original.registers(), **changed}, source="correct",
+                         revision=original.revision + 1, corrects=original, task_id=original.task_id,
+                         recorded_at=at or timezone.now())
+
+
 def D(text: str) -> Decimal:
     return Decimal(text)

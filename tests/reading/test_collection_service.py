@@ -61,11 +61,11 @@ def test_a_run_reads_the_bus_stores_remote_reads_and_lists_the_silent_meter(mete
     assert (run.targets, run.succeeded, run.failed) == (3, 2, 1)
     assert run.failures[0]["meter"] == m3.asset_no
     assert {e["reason"] for e in run.failures[0]["errors"]} and run.failures[0]["errors"][0]["di"] == "0001FF00"
-    stored = {(r.meter_id, r.register): r.value for r in RegisterRead.objects.filter(batch=run.batch)}
-    assert stored[(m1.pk, "total")] == Decimal("1234.56")
-    assert stored[(m1.pk, "valley")] == Decimal("234.23")
-    assert stored[(m2.pk, "reverse")] == Decimal("1.25")
-    assert len(stored) == 12
+    # one read per meter, with every register the meter is recorded with
+    stored = {r.meter_id: r.registers() for r in RegisterRead.objects.filter(batch=run.batch)}
+    assert stored == {m.pk: bus_values[m.asset_no] for m in (m1, m2)}
+    assert stored[m1.pk]["valley"] == Decimal("234.23") and stored[m2.pk]["reverse"] == Decimal("1.25")
+    assert sum(len(registers) for registers in stored.values()) == 12
     assert set(RegisterRead.objects.filter(batch=run.batch).values_list("source", flat=True)) == {Source.REMOTE}
     assert run.batch.rows_accepted == 12 and run.batch.sender == "CH-01"
     channel.refresh_from_db()

@@ -52,8 +52,10 @@ def quarantined(batch) -> list[tuple[int, str, str]]:
 
 
 def stored(meter, register="total") -> list[tuple[str, Decimal, str]]:
-    return [(timezone.localtime(r.read_at).strftime("%Y-%m-%d %H:%M"), r.value, r.flags)
-            for r in RegisterRead.objects.filter(meter=meter, register=register).order_by("read_at")]
+    """(local time, the register's value, the read's flags) of the meter's valid reads having the register."""
+    reads = RegisterRead.objects.filter(meter=meter, status="valid", **{f"{register}__isnull": False})
+    return [(timezone.localtime(r.read_at).strftime("%Y-%m-%d %H:%M"), getattr(r, register), r.flags)
+            for r in reads.order_by("read_at")]
 
 
 @pytest.fixture
@@ -174,6 +176,52 @@ def test_a_different_value_under_a_stored_key_is_quarantined_not_dropped(meters)
     assert stored(plain) == [("2026-01-20 00:00", Decimal("10.0000"), ""), ("2026-01-21 00:00", Decimal("11.0000"), "")]
 
 
+def test_the_registers_of_one_instant_are_one_read():
+    _a, _p, meter = factory.metered_account(registers=("total", "peak", "valley", "demand"), installed_on=INSTALLED)
+    a = meter.asset_no
+    batch = deliver(csv(f"{a},total,2026-01-20,30.5", f"{a},peak,2026-01-20,12", f"{a},valley,2026-01-20,18.5",
+                        f"{a},demand,2026-01-20,0.4321", f"{a},total,2026-01-21,31")).batch
+    assert batch.rows_accepted == 5
+    reads = list(RegisterRead.objects.filter(meter=meter).order_by("read_at"))
+    assert [r.registers() for r in reads] == [
+        {"total": Decimal("30.5000"), "peak": Decimal("12.0000"), "valley": Decimal("18.5000"),
+         "demand": Decimal("0.4321")},
+        {"total": Decimal("31.0000")}]
+    assert reads[0].sharp is None and reads[0].flat is None
+
+
+def test_a_register_the_stored_read_lacks_is_a_supplement_written_as_its_next_revision():
+    """补采: the head-end sends the day again with the register it failed to collect the first time."""
+    _a, _p, meter = factory.metered_account(registers=("total", "peak", "valley", "demand"), installed_on=INSTALLED)
+    a = meter.asset_no
+    first = deliver(csv(f"{a},total,2026-01-20,30.5", f"{a},peak,2026-01-20,12")).batch
+    again = deliver(csv(f"{a},total,2026-01-20,30.5", f"{a},peak,2026-01-20,12", f"{a},valley,2026-01-20,18.5",
+                        f"{a},demand,2026-01-20,0.4")).batch
+    assert (again.rows_accepted, again.rows_duplicate, again.rows_quarantined) == (2, 2, 0)
+    original, supplement = RegisterRead.objects.filter(meter=meter).order_by("revision")
+    assert (original.status, original.batch_id, original.registers()) == (
+        "superseded", first.pk, {"total": Decimal("30.5000"), "peak": Decimal("12.0000")})
+    assert (supplement.status, supplement.revision, supplement.corrects_id, supplement.batch_id, supplement.source) == (
+        "valid", 1, original.pk, again.pk, "ami")
+    assert supplement.registers() == {"total": Decimal("30.5000"), "peak": Decimal("12.0000"),
+                                      "valley": Decimal("18.5000"), "demand": Decimal("0.4000")}
+    # the whole day once more: nothing new
+    third = deliver(csv(f"{a},valley,2026-01-20,18.5", f"{a},demand,2026-01-20,0.4", f"{a},total,2026-01-20,30.5"))
+    assert (third.batch.rows_accepted, third.batch.rows_duplicate) == (0, 3)
+    assert RegisterRead.objects.filter(meter=meter).count() == 2
+
+
+def test_a_register_for_a_read_corrected_since_is_held_back():
+    _a, _p, meter = factory.metered_account(registers=("total", "peak"), installed_on=INSTALLED)
+    deliver(csv(f"{meter.asset_no},total,2026-01-20,30.5"))
+    RegisterRead.objects.filter(meter=meter).update(status="superseded")  # as a correction leaves it
+    result = deliver(csv(f"{meter.asset_no},peak,2026-01-20,12", f"{meter.asset_no},total,2026-01-20,30.5"))
+    assert (result.batch.rows_accepted, result.batch.rows_duplicate, result.batch.rows_quarantined) == (0, 1, 1)
+    assert quarantined(result.batch) == [(1, "corrected_stored", "The reading of this meter at this time has been "
+                                          "corrected since it was received; enter the register as a correction.")]
+    assert RegisterRead.objects.filter(meter=meter).count() == 1
+
+
 def test_arrival_flags_tell_lower_from_rollover_from_implausible():
     """Residential meters (no capacity: 200 kWh a day at most), 6 integer digits: rollover at 1,000,000."""
     make_meter = factory.metered_account
@@ -191,11 +239,11 @@ def test_arrival_flags_tell_lower_from_rollover_from_implausible():
         f"{jumps.asset_no},total,2026-01-17,2150",      # 1000 kWh in 10 days: fine
     )
     batch = deliver(content).batch
-    assert stored(lower) == [("2026-01-06 00:00", Decimal("400.0000"), "lower"),
+    assert stored(lower) == [("2026-01-06 00:00", Decimal("400.0000"), "lower:total"),
                              ("2026-01-07 00:00", Decimal("420.0000"), "")]
-    assert stored(wraps) == [("2026-01-06 00:00", Decimal("5.0000"), "rollover")]
-    assert stored(flies) == [("2026-01-06 00:00", Decimal("500.0000"), "implausible")]
-    assert [r[2] for r in stored(jumps)] == ["", "implausible", ""]
+    assert stored(wraps) == [("2026-01-06 00:00", Decimal("5.0000"), "rollover:total")]
+    assert stored(flies) == [("2026-01-06 00:00", Decimal("500.0000"), "implausible:total")]
+    assert [r[2] for r in stored(jumps)] == ["", "implausible:total", ""]
     assert batch.rows_flagged == 4 and batch.rows_accepted == 7
     assert batch.summary["flags"] == {"implausible": 2, "lower": 1, "rollover": 1}
     # the previous read can come from the database: a later delivery is compared with what was stored
@@ -211,7 +259,7 @@ def test_the_plausibility_cap_follows_capacity_and_multiplier(settings):
                                            primary_rating=primary, secondary_rating=secondary)
         metering.install_transformer(make.system(), point, it, on=INSTALLED, phase="A")
     batch = deliver(csv(f"{meter.asset_no},total,2026-01-06,5.00", f"{meter.asset_no},total,2026-01-07,10.10")).batch
-    assert [r[2] for r in stored(meter)] == ["", "implausible"]
+    assert [r[2] for r in stored(meter)] == ["", "implausible:total"]
     assert batch.summary["flags"] == {"implausible": 1}
 
 
@@ -231,14 +279,18 @@ def test_tou_sum_uses_the_register_tolerance_of_jjg_596():
     assert stored(meter) == [("2026-01-20 00:00", Decimal("29.3400"), ""),
                              ("2026-01-21 00:00", Decimal("39.3700"), "tou_sum"),
                              ("2026-01-22 00:00", Decimal("49.9900"), "")]
-    assert [r[2] for r in stored(meter, "valley")] == ["", ""]
-    assert batch.summary["flags"] == {"tou_sum": 1} and batch.rows_flagged == 1
+    # one read per meter and instant: the registers of the 21st share the read and its flag
+    assert [r[:2] for r in stored(meter, "valley")] == [("2026-01-20 00:00", Decimal("10.7100")),
+                                                        ("2026-01-21 00:00", Decimal("14.7100"))]
+    assert RegisterRead.objects.filter(meter=meter).count() == 3
+    assert batch.summary["flags"] == {"tou_sum": 1} and batch.rows_flagged == 1 and batch.rows_accepted == 12
 
 
 def test_reverse_energy_is_flagged_unless_the_account_generates(settings):
     _a, _p, meter = factory.metered_account(registers=("total", "reverse"), installed_on=INSTALLED)
     rows = csv(f"{meter.asset_no},reverse,2026-01-20,0", f"{meter.asset_no},reverse,2026-01-21,3.5")
-    assert [r[2] for r in stored(meter, "reverse")] == [] and deliver(rows).batch.summary["flags"] == {"reverse": 1}
+    assert stored(meter, "reverse") == [] and deliver(rows).batch.summary["flags"] == {"reverse": 1}
+    assert [r[2] for r in stored(meter, "reverse")] == ["", "reverse"]
     settings.POWERCIS_GENERATION_USAGE_CATEGORIES = ["RES_T"]
     _a, _p, solar = factory.metered_account(registers=("total", "reverse"), installed_on=INSTALLED)
     rows = csv(f"{solar.asset_no},reverse,2026-01-20,0", f"{solar.asset_no},reverse,2026-01-21,3.5")

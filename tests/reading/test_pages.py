@@ -304,7 +304,7 @@ def test_the_reading_sheet_goes_out_and_comes_back_filled(login, walk):
     first, second = (ReadingTask.objects.get(pk=t.pk) for t in walk.tasks)
     assert (first.status, first.source, second.status, second.unreadable_reason) == (
         "read", "import", "unreadable", "LOCKED")
-    assert RegisterRead.objects.get(task=first, register="total").value == Decimal("130.5")
+    assert RegisterRead.objects.get(task=first).registers() == {"total": Decimal("130.5")}
     plan_page = text(login("clerk").get(reverse("reading:plan_detail", args=[walk.plan.pk])))
     assert 'id="sheet-import-form"' not in plan_page and 'id="sheet-export"' in plan_page
 
@@ -349,8 +349,11 @@ def test_correcting_from_the_worklist_needs_a_reason_and_resolves(login, read):
     assert done.status_code == 302 and done.url == back
     exc.refresh_from_db()
     assert (exc.status, exc.resolution, exc.resolved_by.username) == ("resolved", Resolution.CORRECTED, "clerk")
-    total = RegisterRead.objects.get(task=read.tasks[1], register="total", status="valid")
-    assert (total.value, total.source) == (Decimal("523.4000"), Source.CORRECT)
+    corrected = RegisterRead.objects.get(task=read.tasks[1], status="valid")
+    assert (corrected.total, corrected.source, corrected.revision) == (Decimal("523.4000"), Source.CORRECT, 1)
+    assert corrected.registers() == {"total": Decimal("523.40"), "peak": Decimal("180.00"),
+                                     "flat": Decimal("193.40"), "valley": Decimal("150.00")}
+    assert corrected.corrects.status == "superseded" and corrected.corrects.total == Decimal("123.40")
     resolved = text(client.get(back))
     row = re.search(rf'data-exception="{exc.pk}".*?</tr>', resolved, re.S).group(0)
     assert 'data-resolution="corrected"' in row and "张静" in row and "抄表员看错位数" in row
@@ -415,6 +418,25 @@ def test_a_delivery_shows_its_counts_drift_and_quarantined_rows(login, delivery)
     assert re.search(r'data-row="4">.*?12a.*?is not a number', page, re.S)
     assert re.search(r'data-row="7">.*?NOPE.*?No meter with this number', page, re.S)
     assert "max_seconds" in page and "420" in page
+    assert 'id="batch-flags"' not in page  # flagged, but no read of the delivery is stored with a flag
+
+
+def test_a_delivery_counts_its_reads_per_check_whatever_the_register(login, delivery):
+    _account, point, meter = factory.metered_account()
+    day = dt.datetime(2026, 11, 1, tzinfo=timezone.get_current_timezone())
+    for i, flags in enumerate(["lower:peak,lower:valley,tou_sum", "rollover:total", "lower:total"]):
+        RegisterRead.objects.create(metering_point=point, meter=meter, read_at=day + dt.timedelta(days=i),
+                                    total=Decimal("10"), source=Source.AMI, batch=delivery, flags=flags,
+                                    recorded_at=day)
+    page = text(login("metering").get(reverse("reading:batch_detail", args=[delivery.pk])))
+    flags = re.search(r'id="batch-flags">(.*?)</ul>', page, re.S).group(1)
+    assert dict(re.findall(r'data-flag="(\w+)">[^<]*: (\d+)<', flags)) == {
+        "lower": "2", "rollover": "1", "tou_sum": "1"}
+    # the delivery's own summary, counted per register value by the ingest, is taken per check as well
+    ReadBatch.objects.filter(pk=delivery.pk).update(summary={"flags": {"lower:peak": 3, "lower": 1, "reverse": 2}})
+    page = text(login("metering").get(reverse("reading:batch_detail", args=[delivery.pk])))
+    flags = re.search(r'id="batch-flags">(.*?)</ul>', page, re.S).group(1)
+    assert dict(re.findall(r'data-flag="(\w+)">[^<]*: (\d+)<', flags)) == {"lower": "4", "reverse": "2"}
     listing = text(login("metering").get(reverse("reading:batch_list"), {"problems": "1"}))
     assert "ami-20261101.csv" in listing and 'id="batch-upload"' in listing
     assert 'id="batch-upload"' not in text(login("clerk").get(reverse("reading:batch_list")))
@@ -564,10 +586,11 @@ def test_collection_success_rate_per_area_and_day(login, actor):
     today = timezone.localdate()
     tz = timezone.get_current_timezone()
     midnight = dt.datetime.combine(today, dt.time.min, tzinfo=tz)
-    rows = [RegisterRead(metering_point=p, meter=m, register="total", read_at=midnight, value=Decimal("10"),
+    rows = [RegisterRead(metering_point=p, meter=m, read_at=midnight, total=Decimal("10"),
                          source=Source.AMI, recorded_at=midnight) for p, m in points[:3]]
-    rows.append(RegisterRead(metering_point=points[0][0], meter=points[0][1], register="peak", read_at=midnight,
-                             value=Decimal("4"), source=Source.AMI, recorded_at=midnight))
+    # a later revision of the first point's read (a supplementary collection): the point still counts once
+    rows.append(RegisterRead(metering_point=points[0][0], meter=points[0][1], read_at=midnight, total=Decimal("10"),
+                             peak=Decimal("4"), source=Source.AMI, revision=1, recorded_at=midnight))
     RegisterRead.objects.bulk_create(rows)
     page = text(login("metering").get(reverse("reading:indicators"), {
         "day_from": (today - dt.timedelta(days=1)).isoformat(), "day_to": today.isoformat()}))

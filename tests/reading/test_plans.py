@@ -46,17 +46,15 @@ def task_of(route, period: dt.date, point) -> ReadingTask:
 
 
 def read(task: ReadingTask, values: dict, *, at: dt.datetime | None = None, source: str = "handheld",
-         estimated: bool = False, meter=None) -> list[RegisterRead]:
-    """Reads entered for a task (what field entry writes), one per register, and the task marked read."""
+         estimated: bool = False, meter=None) -> RegisterRead:
+    """A read entered for a task (what field entry writes): one row with the given registers; the task marked read."""
     at = at or local(task.plan.scheduled_on)
     meter_id = meter.pk if meter is not None else task.meter_id
-    reads = RegisterRead.objects.bulk_create([
-        RegisterRead(metering_point_id=task.metering_point_id, meter_id=meter_id, register=register, read_at=at,
-                     value=Decimal(str(value)), source=source, estimated=estimated, task=task, recorded_at=at)
-        for register, value in values.items()])
+    reading = factory.register_read(metering_point_id=task.metering_point_id, meter_id=meter_id, read_at=at,
+                                    values=values, source=source, estimated=estimated, task=task)
     ReadingTask.objects.filter(pk=task.pk).update(status="estimated" if estimated else "read", read_at=at,
                                                   source=source)
-    return reads
+    return reading
 
 
 def month_reads(route, point, readings: dict[dt.date, dict | None], **kwargs) -> dict[dt.date, ReadingTask]:
@@ -211,7 +209,7 @@ def test_remote_reads_taken_by_validation_give_the_next_plan_its_prev_read_on():
     _a, point, meter = factory.metered_account(route="RT-R", registers=("total",))
     sep = task_of(route, dt.date(2026, 9, 1), point)
     freeze = local(dt.date(2026, 9, 10), 0)
-    RegisterRead.objects.create(metering_point=point, meter=meter, register="total", read_at=freeze,
-                                value=Decimal("55.00"), source="ami", recorded_at=freeze)
+    factory.register_read(metering_point_id=point.pk, meter_id=meter.pk, read_at=freeze, values={"total": "55.00"},
+                          source="ami")
     validate(sep)
     assert task_of(route, OCT, point).prev_read_on == dt.date(2026, 9, 10)

@@ -101,19 +101,33 @@ def test_a_repeated_submission_writes_nothing_and_a_reentry_keeps_the_original(r
     reader = actor("reader")
     values = {"total": "120.50", "peak": "40.10", "flat": "50.20", "valley": "30.20"}
     first = entry.record_reads(reader, task, values=values, read_at=AT, photo_ref="IMG_0001.jpg")
-    assert not first.repeated and len(first.reads) == 4
+    assert not first.repeated and len(first.reads) == 1
+    assert first.reads[0].registers() == {"total": Decimal("120.5000"), "peak": Decimal("40.1000"),
+                                          "flat": Decimal("50.2000"), "valley": Decimal("30.2000")}
+    assert (first.reads[0].source, first.reads[0].revision, first.reads[0].photo_ref) == (
+        Source.HANDHELD, 0, "IMG_0001.jpg")
     again = entry.record_reads(reader, task, values=values, read_at=AT)
-    assert again.repeated
-    assert RegisterRead.objects.filter(task=task).count() == 4
+    assert again.repeated and [r.pk for r in again.reads] == [first.reads[0].pk]
+    assert RegisterRead.objects.filter(task=task).count() == 1
     task.refresh_from_db()
     assert (task.status, task.source, task.photo_ref) == (TaskStatus.READ, Source.HANDHELD, "IMG_0001.jpg")
     fixed = entry.record_reads(reader, task, values={**values, "total": "120.60", "flat": "50.30"}, read_at=AT)
-    corrections = {r.register: r for r in fixed.reads if r.source == Source.CORRECT}
-    assert set(corrections) == {"total", "flat"}
-    original = corrections["total"].corrects
+    [correction] = fixed.reads
+    assert (correction.source, correction.revision, correction.status) == (Source.CORRECT, 1, "valid")
+    # the new revision carries every register of the entry, the changed ones changed
+    assert correction.registers() == {"total": Decimal("120.60"), "peak": Decimal("40.10"),
+                                      "flat": Decimal("50.30"), "valley": Decimal("30.20")}
+    original = correction.corrects
     original.refresh_from_db()
-    assert (original.value, original.status) == (Decimal("120.5000"), RegisterRead.Status.SUPERSEDED)
-    assert corrections["total"].revision == 1
+    assert original.pk == first.reads[0].pk
+    assert ((original.total, original.flat, original.status)
+            == (Decimal("120.5000"), Decimal("50.2000"), RegisterRead.Status.SUPERSEDED))
+    assert RegisterRead.objects.filter(task=task).count() == 2
+    assert entry.current_read(task).pk == correction.pk
+    # a register left out of a re-entry keeps its reading
+    partial = entry.record_reads(reader, task, values={"total": "120.70"}, read_at=AT)
+    assert partial.reads[0].registers() == {**correction.registers(), "total": Decimal("120.70")}
+    assert (partial.reads[0].revision, partial.reads[0].corrects_id) == (2, correction.pk)
 
 
 def test_unreadable_needs_a_known_reason(route_with_accounts, actor):
@@ -180,14 +194,56 @@ def test_correcting_keeps_the_original_and_clears_the_exception(plan_with_except
                                                     "valley": "180.00"}, reason="抄表员看错位数，照片核对")
     exc.refresh_from_db()
     assert (exc.status, exc.resolution) == ("resolved", Resolution.CORRECTED)
-    original = RegisterRead.objects.get(task=second, register="total", revision=0)
-    assert (original.value, original.status) == (Decimal("100.0000"), RegisterRead.Status.SUPERSEDED)
-    corrected = RegisterRead.objects.get(task=second, register="total", status="valid")
-    assert (corrected.value, corrected.source, corrected.corrects_id) == (Decimal("600.0000"), Source.CORRECT,
-                                                                          original.pk)
+    original = RegisterRead.objects.get(task=second, revision=0)
+    assert (original.total, original.status) == (Decimal("100.0000"), RegisterRead.Status.SUPERSEDED)
+    corrected = RegisterRead.objects.get(task=second, status="valid")
+    assert (corrected.total, corrected.source, corrected.corrects_id, corrected.revision) == (
+        Decimal("600.0000"), Source.CORRECT, original.pk, 1)
+    assert corrected.registers() == {"total": Decimal("600"), "peak": Decimal("180"), "flat": Decimal("240"),
+                                     "valley": Decimal("180")}
+    assert corrected.note == "抄表员看错位数，照片核对"
     assert not ReadException.objects.filter(task=second, status="open", severity="block").exists()
     plans.validate(actor("clerk"), [plan])
     assert plans.release(actor("clerk"), plan).status == PlanStatus.RELEASED
+
+
+def test_a_correction_of_one_register_carries_the_others_and_steps_past_a_taken_key(plan_with_exception, actor):
+    _plan, _first, second = plan_with_exception
+    exc = ReadException.objects.get(task=second, rule="lower", status="open")
+    original = RegisterRead.objects.get(task=second, status="valid")
+    assert exc.read_id == original.pk
+    # a read of the same meter and instant already holds (correct, revision 1): the correction takes revision 2
+    factory.register_read(metering_point_id=original.metering_point_id, meter_id=original.meter_id,
+                          read_at=original.read_at, values={"total": "1"}, source=Source.CORRECT, revision=1,
+                          status="superseded")
+    exceptions.correct(actor("clerk"), exc, values={"total": "600.00"}, reason="位数看错")
+    corrected = RegisterRead.objects.get(task=second, status="valid")
+    assert (corrected.source, corrected.revision, corrected.corrects_id, corrected.read_at) == (
+        Source.CORRECT, 2, original.pk, original.read_at)
+    assert corrected.registers() == {"total": Decimal("600"), "peak": Decimal("30"), "flat": Decimal("40"),
+                                     "valley": Decimal("30")}
+    original.refresh_from_db()
+    assert (original.status, original.registers()["total"]) == ("superseded", Decimal("100"))
+    record = AuditRecord.objects.filter(action="reading.correct").latest("id")
+    assert record.changes["reads"] == {"total": ["100.0000", "600.00"]}
+    assert record.reason == "位数看错"
+
+
+def test_an_estimate_is_one_read_superseding_the_tasks_read(plan_with_exception, actor):
+    _plan, _first, second = plan_with_exception
+    exc = ReadException.objects.get(task=second, rule="lower", status="open")
+    original = RegisterRead.objects.get(task=second, status="valid")
+    exceptions.estimate(actor("clerk"), exc, reason="表计故障")
+    [estimate] = RegisterRead.objects.filter(task=second, status="valid")
+    assert (estimate.source, estimate.estimated, estimate.revision, estimate.corrects_id) == (
+        Source.ESTIMATE, True, 1, original.pk)
+    assert estimate.note.startswith("表计故障 — ")
+    assert set(estimate.registers()) == {"total", "peak", "flat", "valley"}
+    assert estimate.total >= Decimal("500")  # from the installation reading, not the misread 100
+    original.refresh_from_db()
+    assert original.status == "superseded"
+    second.refresh_from_db()
+    assert (second.status, second.source) == (TaskStatus.ESTIMATED, Source.ESTIMATE)
 
 
 def test_a_reread_order_keeps_the_exception_open_until_the_new_reading_arrives(plan_with_exception, actor):

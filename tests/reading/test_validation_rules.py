@@ -11,7 +11,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from powercis.core.models import Org
 from powercis.metering import services as metering
@@ -43,7 +42,8 @@ def test_zero_consumption_is_a_warning_unless_the_account_is_suspended():
         "start": "100.00", "end": "100.00", "consumption": "0.00", "days": "30", "start_date": "2026-09-25",
         "end_date": "2026-10-25"}}
     zero = tasks[OCT].exceptions.get(rule="zero")
-    assert (zero.severity, zero.read.value) == ("warn", Decimal("100.0000"))
+    assert (zero.severity, zero.read.total, zero.read.registers()) == (
+        "warn", Decimal("100.0000"), {"total": Decimal("100.0000")})
     assert report.by_rule == {"zero": 1}
 
     _route, resting, point2, _m2 = one_account("Z2")
@@ -234,6 +234,25 @@ def test_tou_registers_that_do_not_add_up():
         "tolerance": "0.03", "registers": "4"}
 
 
+def test_a_corrected_tou_register_is_checked_with_the_others_of_the_read():
+    """The correction is a new read carrying every register: the total and the other TOU registers stay."""
+    route, _a, point, _m = one_account("T3", registers=TOU)
+    task = task_of(route, OCT, point)
+    original = read(task, {"total": "29.34", "sharp": "7.66", "peak": "6.15", "flat": "4.80", "valley": "10.61"})
+    validate(task)
+    assert set(found(task)) == {("tou_sum", "total"), ("interval", "total")}  # read 293 days after installation
+    assert task.exceptions.get(rule="tou_sum").read_id == original.pk
+    corrected = factory.correction(original, valley=Decimal("10.71"))
+    assert corrected.registers() == {"total": Decimal("29.34"), "sharp": Decimal("7.66"), "peak": Decimal("6.15"),
+                                     "flat": Decimal("4.80"), "valley": Decimal("10.71")}
+    validate(task)
+    assert set(found(task)) == {("interval", "total")}
+    assert task.exceptions.get(rule="interval").read_id == corrected.pk
+    corrected.refresh_from_db()
+    original.refresh_from_db()
+    assert (original.status, corrected.status, corrected.revision) == ("superseded", "valid", 1)
+
+
 def test_increments_that_do_not_add_up_though_each_reading_does():
     route, _a, point, _m = one_account("T2", registers=TOU)
     tasks = month_reads(route, point, {
@@ -369,10 +388,8 @@ def test_a_correction_supersedes_the_read_it_corrects():
     route, _a, point, _m = one_account("K1")
     tasks = month_reads(route, point, {SEP: {"total": "500.00"}, OCT: {"total": "100.00"}})
     original = RegisterRead.objects.get(task=tasks[OCT])
-    at = original.read_at
-    RegisterRead.objects.filter(pk=original.pk).update(status="superseded")
-    RegisterRead.objects.create(metering_point=point, meter=original.meter, register="total", read_at=at,
-                                value=Decimal("600.00"), source="correct", revision=1, corrects=original,
-                                task=tasks[OCT], recorded_at=timezone.now())
+    validate(tasks[OCT])
+    assert set(found(tasks[OCT])) == {("lower", "total")}
+    factory.correction(original, total=Decimal("600.00"))
     validate(tasks[OCT])
     assert found(tasks[OCT]) == {}

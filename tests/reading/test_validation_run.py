@@ -6,7 +6,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from powercis.reading.engine import validate as validate_engine
 from powercis.reading.engine.validate import effective_reads_of_tasks, run_validation
@@ -49,7 +48,8 @@ def test_a_run_writes_exceptions_task_states_and_the_plan_time(route_of_three):
     exc = ReadException.objects.get(task=lower)
     assert (exc.plan_id, exc.org_id, exc.org_path, exc.company_id, exc.metering_point_id, exc.created_at) == (
         plan.pk, plan.org_id, plan.org_path, plan.company_id, lower.metering_point_id, NOW)
-    assert exc.read == RegisterRead.objects.get(task=lower, register="total")
+    assert exc.read == RegisterRead.objects.get(task=lower, total__isnull=False)
+    assert (exc.register, exc.read.total) == ("total", Decimal("100.0000"))
 
 
 def test_rerunning_changes_nothing(route_of_three):
@@ -74,11 +74,9 @@ def test_a_confirmed_exception_is_not_raised_again_for_the_same_read(route_of_th
     assert zero.check_status == "cleared"
     # a corrected reading is a new read: the check applies to it again
     original = RegisterRead.objects.get(task=zero)
-    RegisterRead.objects.filter(pk=original.pk).update(status="superseded")
-    RegisterRead.objects.create(metering_point_id=zero.metering_point_id, meter_id=zero.meter_id, register="total",
-                                read_at=original.read_at, value=Decimal("100.00"), source="correct", revision=1,
-                                corrects=original, task=zero, recorded_at=timezone.now())
+    corrected = factory.correction(original, total=Decimal("100.00"))
     validate(plan)
+    assert zero.exceptions.get(status="open").read_id == corrected.pk
     assert sorted(zero.exceptions.values_list("rule", "status")) == [("zero", "open"), ("zero", "resolved")]
 
 
@@ -101,13 +99,11 @@ def test_remote_routes_take_the_head_ends_reading_in_the_window(scan_from, monke
 
     def freeze(name: str, day: dt.date, total: str, *, estimated: bool = False, source: str = "ami"):
         _account, point, meter = points[name]
-        at = local(day, 0)
         value = Decimal(total)
-        RegisterRead.objects.bulk_create([
-            RegisterRead(metering_point=point, meter=meter, register=register, read_at=at,
-                         value=value * share, source=source, estimated=estimated, recorded_at=at)
-            for register, share in (("total", 1), ("peak", Decimal("0.25")), ("flat", Decimal("0.5")),
-                                    ("valley", Decimal("0.25")))])
+        factory.register_read(metering_point_id=point.pk, meter_id=meter.pk, read_at=local(day, 0), source=source,
+                              estimated=estimated, values={"total": value, "peak": value * Decimal("0.25"),
+                                                           "flat": value * Decimal("0.5"),
+                                                           "valley": value * Decimal("0.25")})
 
     for name in points:
         freeze(name, dt.date(2026, 9, 10), "100.00")
@@ -116,6 +112,10 @@ def test_remote_routes_take_the_head_ends_reading_in_the_window(scan_from, monke
     freeze("on_day", dt.date(2026, 10, 10), "140.00")
     freeze("before", dt.date(2026, 10, 7), "120.00")
     freeze("before", dt.date(2026, 10, 9), "124.00", source="remote")
+    # a later read in the window without a total (a head-end frame of one register) does not make the instant
+    _account, before_point, before_meter = points["before"]
+    factory.register_read(metering_point_id=before_point.pk, meter_id=before_meter.pk, source="ami",
+                          read_at=local(dt.date(2026, 10, 10), 0), values={"peak": "99.00"})
     freeze("too_early", dt.date(2026, 10, 6), "130.00")
     freeze("estimated", dt.date(2026, 10, 10), "132.00", estimated=True)
     freeze("on_site", dt.date(2026, 10, 10), "150.00")
@@ -143,3 +143,34 @@ def test_remote_routes_take_the_head_ends_reading_in_the_window(scan_from, monke
     assert values[(tasks["on_site"].pk, "total")] == (Decimal("151.0000"), "task")
     # taken once: the second run finds the tasks already marked
     assert validate(plan).remote_reads_applied == 0
+
+
+@pytest.mark.parametrize("scan_from", [20_000, 0], ids=["through the indexes", "one scan of the reads"])
+def test_the_deeper_history_takes_only_the_total_of_reads_that_have_one(scan_from, monkeypatch):
+    """Targets wanted for their total only: a read without a total is not one; a read with TOU gives its total."""
+    monkeypatch.setattr(validate_engine, "SCAN_FROM_TASKS", scan_from)
+    route = factory.route(code="RUN-T", read_day=10, method="remote")
+    _a, entered, _m = factory.metered_account(route="RUN-T", registers=("total", "peak", "flat", "valley"))
+    _b, collected, meter = factory.metered_account(route="RUN-T", registers=("total", "peak", "flat", "valley"))
+    _c, partial, _n = factory.metered_account(route="RUN-T", registers=("total", "peak", "flat", "valley"))
+    read(task_of(route, SEP, entered), {"total": "40.00", "peak": "10.00", "flat": "20.00", "valley": "10.00"},
+         at=local(dt.date(2026, 9, 10), 9))
+    factory.register_read(metering_point_id=collected.pk, meter_id=meter.pk, source="ami",
+                          read_at=local(dt.date(2026, 9, 10), 0),
+                          values={"total": "80.00", "peak": "20.00", "flat": "40.00", "valley": "20.00"})
+    read(task_of(route, SEP, partial), {"peak": "5.00"}, at=local(dt.date(2026, 9, 10), 9))
+    plan = ReadingPlan.objects.get(route=route, period=SEP)
+    tasks = {t.metering_point_id: t.pk for t in ReadingTask.objects.filter(plan=plan)}
+
+    totals = validate_engine.effective_reads_of(validate_engine.plan_targets([plan.pk], all_registers=False))
+    assert sorted(totals.select("task_id", "register", "value", "origin").iter_rows()) == sorted([
+        (tasks[entered.pk], "total", Decimal("40.0000"), "task"),
+        (tasks[collected.pk], "total", Decimal("80.0000"), "remote")])
+    every = validate_engine.effective_reads_of(validate_engine.plan_targets([plan.pk]))
+    assert sorted(every.select("task_id", "register", "value").iter_rows()) == sorted([
+        (tasks[entered.pk], "total", Decimal("40.0000")), (tasks[entered.pk], "peak", Decimal("10.0000")),
+        (tasks[entered.pk], "flat", Decimal("20.0000")), (tasks[entered.pk], "valley", Decimal("10.0000")),
+        (tasks[collected.pk], "total", Decimal("80.0000")), (tasks[collected.pk], "peak", Decimal("20.0000")),
+        (tasks[collected.pk], "flat", Decimal("40.0000")), (tasks[collected.pk], "valley", Decimal("20.0000")),
+        (tasks[partial.pk], "peak", Decimal("5.0000"))])
+    assert set(every["read_id"]) == set(RegisterRead.objects.values_list("pk", flat=True))

@@ -78,18 +78,30 @@ def test_reads_follow_the_route_method_and_add_up(three_months, demo_company):
     assert remote_reads.exists() and not remote_reads.filter(task__isnull=False).exists()
     # a genuine meter's total is the sum of its TOU registers (to the cent, modulo its range) in a clean month
     digits = dict(RegisterRead.objects.values_list("meter_id", "meter__digits").distinct())
-    by_instant: dict[tuple, dict[str, Decimal]] = {}
-    for meter, at, register, value in RegisterRead.objects.filter(
-            read_at__date__gte=dt.date(2026, 8, 31), read_at__date__lte=dt.date(2026, 9, 30)).values_list(
-            "meter_id", "read_at", "register", "value"):
-        by_instant.setdefault((meter, at), {})[register] = value
     checked = 0
-    for (meter, _at), values in by_instant.items():
-        tou = [values[r] for r in ("sharp", "peak", "flat", "valley") if r in values]
+    for meter, total, *tou in RegisterRead.objects.filter(
+            read_at__date__gte=dt.date(2026, 8, 31), read_at__date__lte=dt.date(2026, 9, 30)).values_list(
+            "meter_id", "total", "sharp", "peak", "flat", "valley"):
+        tou = [v for v in tou if v is not None]
         if len(tou) >= 2:
-            assert (values["total"] - sum(tou)) % Decimal(10) ** digits[meter] == 0
+            assert (total - sum(tou)) % Decimal(10) ** digits[meter] == 0
             checked += 1
     assert checked > 100
+    # one read per meter and instant, with the registers the meter has; the report counts register values
+    september = RegisterRead.objects.filter(batch__delivery_key__startswith="synthetic-2026-09")
+    registers = dict(september.values_list("meter_id", "meter__registers"))
+    rows = list(september.values_list("meter_id", "read_at", "total", "sharp", "peak", "flat", "valley",
+                                      "reactive", "demand", "reverse"))
+    assert len({(meter, at) for meter, at, *_r in rows}) == len(rows) == three_months[SEP].rows_written
+    names = ("total", "sharp", "peak", "flat", "valley", "reactive", "demand", "reverse")
+    values = 0
+    for meter, _at, *regs in rows:
+        carried = {r for r, v in zip(names, regs, strict=True) if v is not None}
+        assert carried == set(registers[meter])
+        values += len(carried)
+    assert values == three_months[SEP].reads_written > len(rows)
+    delivered = ReadBatch.objects.filter(delivery_key__startswith="synthetic-2026-09")
+    assert sum(delivered.values_list("rows_accepted", flat=True)) == values
     assert three_months[(SEP, "validation")].tasks_checked == three_months[SEP].tasks
 
 

@@ -35,7 +35,6 @@ from rest_framework.views import APIView
 from powercis.core.api.errors import ErrorSerializer
 from powercis.core.api.views import ApiMixin, CoreViewSet
 from powercis.core.errors import ValidationFailed
-from powercis.metering.models import REGISTERS
 
 from . import selectors
 from . import serializers as s
@@ -90,19 +89,19 @@ def fields_under(prefix: str, own: set[str]):
 
 def task_reads(tasks: list[ReadingTask]) -> dict[int, list[RegisterRead]]:
     """The reads each task stands on — the validation engine's rule (``engine.validate``) — for a page of tasks at
-    once: its own latest valid reads, or for a remotely read route the head-end's reads of the read day."""
+    once: its own latest valid read, or for a remotely read route the head-end's read of the read day (each read
+    once, with all its registers, in the order they were taken)."""
     if not tasks:
         return {}
     from .engine.validate import effective_reads_of_tasks
 
-    chosen = effective_reads_of_tasks([t.pk for t in tasks])
+    chosen = effective_reads_of_tasks([t.pk for t in tasks]).select("task_id", "read_id").unique(maintain_order=True)
     reads = RegisterRead.objects.in_bulk(chosen["read_id"].to_list())
-    order = {register: i for i, register in enumerate(REGISTERS)}
     by_task: dict[int, list[RegisterRead]] = defaultdict(list)
-    for task_id, read_id in zip(chosen["task_id"].to_list(), chosen["read_id"].to_list(), strict=True):
-        by_task[task_id].append(reads[read_id])
-    return {task_id: sorted(rows, key=lambda r: order.get(r.register, len(order)))
-            for task_id, rows in by_task.items()}
+    for task_id, read_id in chosen.iter_rows():
+        if read_id in reads:
+            by_task[task_id].append(reads[read_id])
+    return {task_id: sorted(rows, key=lambda r: (r.read_at, r.revision, r.pk)) for task_id, rows in by_task.items()}
 
 
 # --- routes -----------------------------------------------------------------------
@@ -237,9 +236,10 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CoreViewSet)
 
     @extend_schema(
         summary="Record the task's register readings (field entry)",
-        description="201 with the reads and the exceptions the validation found at once. The same values sent "
-                    "again change nothing and answer 200 with `repeated`: true. Different values for a task "
-                    "already read are a re-entry: new reads that supersede the earlier ones, which are kept.",
+        description="201 with the read (one, with every register entered) and the exceptions the validation "
+                    "found at once. The same values sent again change nothing and answer 200 with `repeated`: "
+                    "true. Different values for a task already read are a re-entry: the read's next revision, "
+                    "with every register, which supersedes the earlier one (kept).",
         request=s.RecordReadsSerializer,
         responses={201: s.EntryResultSerializer, 200: s.EntryResultSerializer},
         examples=[OpenApiExample("A four-register meter read by handheld", request_only=True, value={
@@ -269,8 +269,9 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CoreViewSet)
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Register reads (示数) of the metering points in your scope"),
-    retrieve=extend_schema(summary="One register read"),
+    list=extend_schema(summary="Meter reads (示数) of the metering points in your scope: one per meter and instant, "
+                               "with the registers it carries"),
+    retrieve=extend_schema(summary="One meter read with its registers"),
 )
 class ReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CoreViewSet):
     queryset = RegisterRead.objects.all()

@@ -100,26 +100,39 @@ class TaskFilter(django_filters.FilterSet):
 
 
 class FlagFilter(django_filters.CharFilter):
-    """Reads that failed the given check on arrival (one code of the comma-separated ``flags``)."""
+    """Reads that failed the given check on arrival: one code of the comma-separated ``flags``, for the read or for
+    any register (``lower`` finds ``lower:peak``); ``lower:peak`` finds that register's only."""
 
     def filter(self, qs, value):
         value = (value or "").strip()
         if not value:
             return qs
-        return qs.filter(Q(flags=value) | Q(flags__startswith=f"{value},") | Q(flags__endswith=f",{value}")
-                         | Q(flags__contains=f",{value},"))
+        match = (Q(flags=value) | Q(flags__startswith=f"{value},") | Q(flags__endswith=f",{value}")
+                 | Q(flags__contains=f",{value},"))
+        if ":" not in value:
+            match |= Q(flags__startswith=f"{value}:") | Q(flags__contains=f",{value}:")
+        return qs.filter(match)
+
+
+class RegisterFilter(django_filters.ChoiceFilter):
+    """Reads that carry the register (its column is not empty)."""
+
+    def filter(self, qs, value):
+        if value in (None, ""):
+            return qs
+        return qs.filter(**{f"{value}__isnull": False})
 
 
 class ReadFilter(django_filters.FilterSet):
     metering_point = IdFilter(label=_("Metering point"))
     meter = django_filters.CharFilter(field_name="meter__asset_no", max_length=40, label=_("Meter asset number"))
-    register = django_filters.ChoiceFilter(choices=[(r, r) for r in REGISTERS], label=_("Register"))
+    register = RegisterFilter(choices=[(r, r) for r in REGISTERS], label=_("Register"))
     source = django_filters.ChoiceFilter(choices=Source.choices, label=_("Source"))
     read_at_after = django_filters.IsoDateTimeFilter(field_name="read_at", lookup_expr="gte",
                                                      label=_("Read at or after (ISO 8601)"))
     read_at_before = django_filters.IsoDateTimeFilter(field_name="read_at", lookup_expr="lte",
                                                       label=_("Read at or before (ISO 8601)"))
-    flags = FlagFilter(max_length=16, label=_("Failed this check on arrival (one check code)"))
+    flags = FlagFilter(max_length=40, label=_("Failed this check on arrival (one check code)"))
     batch = IdFilter(label=_("Delivery"))
     status = django_filters.ChoiceFilter(choices=RegisterRead.Status.choices, label=_("Status"))
 

@@ -22,6 +22,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from powercis.core import authz
+from powercis.metering.models import REGISTERS
 
 from .models import (
     CollectionChannel,
@@ -132,10 +133,9 @@ def walk(plan: ReadingPlan, *, thresholds: dict | None = None) -> list[WalkStop]
         history[point_id] = (history[point_id] + [(task_id, timezone.localtime(read_at).date())])[-2:]
     task_values: dict[int, dict[str, Decimal]] = defaultdict(dict)
     wanted = [task_id for entries in history.values() for task_id, _day in entries] + [t.pk for t in tasks]
-    for task_id, register, value in (RegisterRead.objects.filter(task_id__in=wanted, status=RegisterRead.Status.VALID)
-                                     .order_by("read_at", "revision", "id")
-                                     .values_list("task_id", "register", "value")):
-        task_values[task_id][register] = value
+    for row in (RegisterRead.objects.filter(task_id__in=wanted, status=RegisterRead.Status.VALID)
+                .order_by("read_at", "revision", "id").values_list("task_id", *REGISTERS)):
+        task_values[row[0]].update({r: v for r, v in zip(REGISTERS, row[1:], strict=True) if v is not None})
     stops = []
     for task in tasks:
         stop = WalkStop(task=task, current=task_values.get(task.pk, {}))

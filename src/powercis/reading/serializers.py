@@ -22,7 +22,7 @@ from powercis.core.api.filters import MAX_ID
 from powercis.core.api.serializers import OrgRefSerializer, ScopedPrimaryKeyField, StaffRefSerializer, within
 from powercis.core.models import Org, Staff, WorkOrder
 from powercis.customers.serializers import AccountRefSerializer, KnownFieldsOnly, PlainDecimalField, reason_field
-from powercis.metering.models import MeteringPoint
+from powercis.metering.models import REGISTERS, MeteringPoint
 from powercis.metering.serializers import MeterRefSerializer, PointRefSerializer, ReadsSerializer
 
 from . import selectors
@@ -278,28 +278,45 @@ class ReassignSerializer(KnownFieldsOnly, serializers.Serializer):
 # --- reads and tasks --------------------------------------------------------------
 
 
+@extend_schema_field({
+    "type": "object", "additionalProperties": False,
+    "description": "register code → reading as a decimal string; only the registers the read carries",
+    "properties": {r: {"type": "string", "format": "decimal", "pattern": r"^-?\d{0,12}(?:\.\d{0,4})?$"}
+                   for r in REGISTERS},
+    "example": {"total": "12345.6700", "peak": "4321.0000"}})
+class RegistersField(serializers.Field):
+    """The registers a read carries (its non-empty register columns), register → decimal string, in register order."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, read):
+        return {register: f"{value:.4f}" for register, value in read.registers().items()}
+
+
 class RegisterReadSerializer(serializers.ModelSerializer):
     metering_point = PointRefSerializer(read_only=True)
     meter = serializers.CharField(source="meter.asset_no", read_only=True, help_text="the meter's asset number")
-    value = serializers.DecimalField(max_digits=16, decimal_places=4, read_only=True)
-    flags = FlagsField(read_only=True, help_text="codes of the checks the read failed when it arrived")
+    registers = RegistersField()
+    flags = FlagsField(read_only=True, help_text="the checks the read failed when it arrived, as stored: a code "
+                                                 "(tou_sum, reverse) or code:register (lower:peak)")
     entered_by = StaffRefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = RegisterRead
-        fields = ["id", "metering_point", "meter", "register", "read_at", "value", "source", "revision", "estimated",
-                  "status", "batch", "task", "corrects", "flags", "photo_ref", "note", "entered_by", "recorded_at"]
+        fields = ["id", "metering_point", "meter", "read_at", "source", "revision", "estimated", "status", "batch",
+                  "task", "corrects", "registers", "flags", "photo_ref", "note", "entered_by", "recorded_at"]
 
 
 class TaskReadSerializer(serializers.ModelSerializer):
-    """A read as a task shows it: which register, what value, where it came from."""
+    """A read as a task shows it: its registers and where it came from."""
 
-    value = serializers.DecimalField(max_digits=16, decimal_places=4, read_only=True)
-    flags = FlagsField(read_only=True)
+    registers = RegistersField()
+    flags = FlagsField(read_only=True, help_text="as stored: a code or code:register")
 
     class Meta:
         model = RegisterRead
-        fields = ["id", "register", "value", "read_at", "source", "revision", "estimated", "flags"]
+        fields = ["id", "read_at", "registers", "source", "revision", "corrects", "estimated", "flags"]
 
 
 class ReadingTaskSerializer(serializers.ModelSerializer):
@@ -308,8 +325,8 @@ class ReadingTaskSerializer(serializers.ModelSerializer):
     meter = MeterRefSerializer(read_only=True, allow_null=True)
     read_by = StaffRefSerializer(read_only=True, allow_null=True)
     reads = serializers.SerializerMethodField(
-        help_text="the reads the task stands on, one per register: its own latest valid reads, or for a remotely "
-                  "read route the head-end's reads of the read day")
+        help_text="the reads the task stands on (usually one, with every register): its own latest valid read, or "
+                  "for a remotely read route the head-end's read of the read day")
 
     class Meta:
         model = ReadingTask
@@ -321,7 +338,7 @@ class ReadingTaskSerializer(serializers.ModelSerializer):
         reads = self.context.get("reads")
         if reads is None:
             ids = selectors.effective_read_ids(task)
-            rows = RegisterRead.objects.filter(pk__in=ids.values()).order_by("register")
+            rows = RegisterRead.objects.filter(pk__in=set(ids.values())).order_by("read_at", "revision", "id")
         else:
             rows = reads.get(task.pk, [])
         return TaskReadSerializer(rows, many=True).data
@@ -359,7 +376,8 @@ class RecordReadsSerializer(KnownFieldsOnly, serializers.Serializer):
 class EntryResultSerializer(serializers.Serializer):
     repeated = serializers.BooleanField(help_text="true: the same values had been recorded already; nothing changed")
     task = ReadingTaskSerializer()
-    reads = TaskReadSerializer(many=True, help_text="the reads of this entry (or the ones already recorded)")
+    reads = TaskReadSerializer(many=True, help_text="the read of this entry, one with every register (or the one "
+                                                    "already recorded)")
     exceptions = ExceptionBriefSerializer(many=True, help_text="the task's open exceptions after validation")
 
 

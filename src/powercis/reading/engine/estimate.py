@@ -19,8 +19,12 @@ The method, per task:
    reading is kept.
 4. **Reading** = start + consumption, rolled over at 10^digits.
 
-The averages are computed for all requested tasks at once with Polars; only the final
-rounding of each task's few registers is done per task, in exact decimals.
+The averages are computed for all requested tasks at once with Polars, from the
+effective reads per register (``validate.effective_reads_of``, which turns the stored
+reads — one row per meter and instant — into one row per register); only the final
+rounding of each task's few registers is done per task, in exact decimals.  Nothing is
+written here: ``reading.services.exceptions.estimate`` writes the result as one read
+(source ``estimate``, estimated) carrying every register of ``Estimate.readings``.
 """
 
 from __future__ import annotations
@@ -58,13 +62,13 @@ ESTIMATED_REGISTERS = ("total", "sharp", "peak", "flat", "valley", "reactive", "
 @dataclass
 class Estimate:
     task_id: int
-    #: register → estimated reading, at the meter's decimals
+    #: register → estimated reading, at the meter's decimals (the registers of the one estimated read)
     readings: dict[str, Decimal] = field(default_factory=dict)
     #: register → estimated consumption since the start read
     consumption: dict[str, Decimal] = field(default_factory=dict)
     #: "history", "last_year" or "zero"
     basis: str = "zero"
-    #: the method in words, with its numbers (kept in the estimated reads' note)
+    #: the method in words, with its numbers (kept in the estimated read's note)
     method: str = ""
     days: int = 0
     periods: int = 0

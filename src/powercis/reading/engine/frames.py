@@ -247,3 +247,36 @@ def local_date(expr: pl.Expr) -> pl.Expr:
 def register_struct(json_column: str, registers: Sequence[str]) -> pl.Expr:
     """A JSON object column of register → decimal text as a struct of text fields."""
     return pl.col(json_column).str.json_decode(pl.Struct({r: pl.Utf8 for r in registers}))
+
+
+# ---------------------------------------------------------------------------
+# reads: one row per meter and instant in the database, one row per register in the engines
+
+#: the register columns of ``reading_registerread``, in the order of ``metering.models.REGISTERS``
+READ_REGISTERS = ("total", "sharp", "peak", "flat", "valley", "reactive", "demand", "reverse")
+
+
+def register_columns(alias: str, registers: Sequence[str] = READ_REGISTERS) -> list[tuple[str, str, str]]:
+    """The register columns of a read, for :func:`query` or :func:`select_list`, as ``v_<register>`` decimals."""
+    return [(f"v_{r}", f"{alias}.{r}", "dec") for r in registers]
+
+
+def has_any_register(alias: str, registers: Sequence[str]) -> str:
+    """SQL condition: the read has at least one of the registers."""
+    return "(" + " OR ".join(f"{alias}.{r} IS NOT NULL" for r in registers) + ")"
+
+
+def long_reads(frame: pl.DataFrame, registers: Sequence[str] = READ_REGISTERS) -> pl.DataFrame:
+    """A frame of reads with ``v_<register>`` columns as one row per register the read has.
+
+    The other columns are repeated on each row; ``register`` is the register's name and
+    ``value`` its decimal; registers the read does not have (null) give no row.  The order
+    is the frame's, then the register order.
+    """
+    present = [r for r in registers if f"v_{r}" in frame.columns]
+    keep = [c for c in frame.columns if not c.startswith("v_")]
+    if frame.height == 0 or not present:
+        return frame.select(keep).with_columns(register=pl.lit(None, pl.Utf8), value=pl.lit(None, DEC)).clear()
+    parts = [frame.select(*keep, register=pl.lit(r), value=pl.col(f"v_{r}").cast(DEC))
+             .filter(pl.col("value").is_not_null()) for r in present]
+    return pl.concat(parts)

@@ -9,9 +9,9 @@ loaded once per distinct org and period).  One run:
    the read it corrects, so it is the valid one).  A task of a remote route that has no
    such read takes its meter's latest valid remote/AMI reading in the window
    ``[scheduled_on − REMOTE_WINDOW_BEFORE_DAYS, scheduled_on + REMOTE_WINDOW_AFTER_DAYS)``
-   (local midnights), all registers at the instant of the latest total read in it; the
-   task is then marked read (or estimated) with that instant and source.  A reading
-   entered on site always wins over collection (§2: on-site prevails).
+   (local midnights): the read of the latest instant in it that has a total, with every
+   register it has; the task is then marked read (or estimated) with that instant and
+   source.  A reading entered on site always wins over collection (§2: on-site prevails).
 2. **Start read**: the effective read of the point's latest earlier task that has one
    (computed the same way; earlier tasks without any read are skipped, up to
    ``HISTORY_SLACK`` of them), else the reads recorded when the current meter was
@@ -32,11 +32,14 @@ loaded once per distinct org and period).  One run:
 
 Reading is done in one pass over the reads table (``effective_reads_of``): the reads
 entered for the tasks and their earlier tasks (every register for the latest earlier
-task of each point, the total only for the deeper history and last year's), and the
-collection reads of the remote tasks' meters inside the merged collection windows —
-then the choice of the effective read is made in Polars.  The earlier reads looked at
-are those of the last ``levels + HISTORY_SLACK`` tasks of each point, where ``levels``
-is the largest streak length the profiles in force ask for (at least 2).
+task of each point, the reads with a total and only their total for the deeper history
+and last year's), and the collection reads of the remote tasks' meters inside the merged
+collection windows.  The table holds one row per meter and instant with a column per
+register; the rows are turned into one row per register the read has
+(``frames.long_reads``), and the choice of the effective read and every check below
+work per register, in Polars.  The earlier reads looked at are those of the last
+``levels + HISTORY_SLACK`` tasks of each point, where ``levels`` is the largest streak
+length the profiles in force ask for (at least 2).
 
 Decisions recorded here (not thresholds, so not in the profile):
 
@@ -181,6 +184,10 @@ class Scope:
 
 READ_COLUMNS = {"task_id": "int", "read_id": "int", "register": "str", "value": "dec", "read_at": "ts",
                 "estimated": "bool", "source": "str", "revision": "int", "meter_id": "int"}
+#: the reads as fetched: one row per read (meter and instant) with a ``v_<register>`` column per register;
+#: ``frames.long_reads`` turns them into READ_COLUMNS, one row per register the read has
+WIDE_READ_COLUMNS = {"task_id": "int", "read_id": "int", "read_at": "ts", "estimated": "bool", "source": "str",
+                     "revision": "int", "meter_id": "int", **{f"v_{r}": "dec" for r in frames.READ_REGISTERS}}
 TARGET_SCHEMA = {"task_id": pl.Int64, "meter_id": pl.Int64, "method": pl.Utf8, "scheduled_on": pl.Date,
                  "all_registers": pl.Boolean}
 
@@ -216,10 +223,12 @@ def effective_reads_of(targets: pl.DataFrame) -> pl.DataFrame:
 
     ``targets``: task_id, meter_id, method (of the task's route), scheduled_on and
     ``all_registers`` (False: the total register only, for the deeper history).  The
-    reads are fetched in one query — those entered for the tasks, and the collection
-    reads of the remote tasks' meters inside the (merged) collection windows — and the
-    choice is made here: a task's own latest valid read per register; for a remote task
-    without any, the registers at the instant of the latest total reading in its window.
+    reads (one row per meter and instant, a column per register) are fetched in one
+    query — those entered for the tasks, and the collection reads of the remote tasks'
+    meters inside the (merged) collection windows; for the total-only targets only the
+    reads that have a total — and the choice is made here, one row per register the read
+    has: a task's own latest valid read per register; for a remote task without any, the
+    read of the latest instant in its window that has a total, with the registers it has.
     Columns: task_id, register, read_id, value, read_at, estimated, source, meter_id,
     origin ("task" or "remote").
     """
@@ -229,14 +238,14 @@ def effective_reads_of(targets: pl.DataFrame) -> pl.DataFrame:
     if targets["task_id"].n_unique() < targets.height:  # a task wanted twice: once in full is enough
         targets = targets.sort("all_registers", descending=True).unique("task_id", keep="first")
     remote = remote_windows(targets.filter((pl.col("method") == "remote") & pl.col("meter_id").is_not_null()))
-    # collection reads: every register in the windows of tasks read in full, the total in the others
+    # collection reads: every read in the windows of tasks read in full, those with a total in the others
     spans_all = remote.filter(pl.col("all_registers")).select("window_start", "window_end").unique()
     spans_total = remote.filter(~pl.col("all_registers")).select("window_start", "window_end").unique()
     windows_all = _merged(list(zip(spans_all["window_start"], spans_all["window_end"], strict=True)))
     windows_total = [w for w in _merged(list(zip(spans_total["window_start"], spans_total["window_end"],
                                                  strict=True))) if w not in windows_all]
     spans, span_params = [], []
-    for windows, register_filter in ((windows_all, ""), (windows_total, "r.register = 'total' AND ")):
+    for windows, register_filter in ((windows_all, ""), (windows_total, "r.total IS NOT NULL AND ")):
         if windows:
             ranges = " OR ".join(["(r.read_at >= %s AND r.read_at < %s)"] * len(windows))
             spans.append(f"({register_filter}({ranges}))")
@@ -248,24 +257,30 @@ def effective_reads_of(targets: pl.DataFrame) -> pl.DataFrame:
         raw = _fetch_reads_postgresql(targets, remote, in_windows, span_params)
     else:
         raw = _fetch_reads_sqlite(targets, remote, in_windows, span_params)
-    # the queries already keep each task's reads to the registers asked for
+    # the queries already keep the total-only tasks' reads to those with a total; the other registers of those
+    # reads go when the reads are turned into one row per register
     own = (raw.filter(pl.col("source").is_in(TASK_SOURCES) & pl.col("task_id").is_not_null())
+           .join(targets.select("task_id", "all_registers"), on="task_id")
            .with_columns(origin=pl.lit("task")))
     collected = raw.filter(pl.col("source").is_in(REMOTE_SOURCES)).drop("task_id")
-    # the instant of each remote task's reading: its meter's latest total read before the window's end (as-of
-    # join by meter), kept when it is not before the window's start; then every register read at that instant
+    # the instant of each remote task's reading: its meter's latest read with a total before the window's end
+    # (as-of join by meter), kept when it is not before the window's start; then the read(s) of that instant
     pending = (remote.join(own.select("task_id").unique(), on="task_id", how="anti")
                .select("task_id", "meter_id", "all_registers", "window_start", "window_end").sort("window_end"))
-    instants = (collected.filter(pl.col("register") == "total").select("meter_id", instant="read_at").unique()
+    instants = (collected.filter(pl.col("v_total").is_not_null()).select("meter_id", instant="read_at").unique()
                 .sort("instant"))
     chosen = (pending.join_asof(instants, left_on="window_end", right_on="instant", by="meter_id",
                                 strategy="backward", allow_exact_matches=False, check_sortedness=False)
               .filter(pl.col("instant") >= pl.col("window_start")))
     taken = (chosen.select("task_id", "meter_id", "all_registers", read_at="instant")
              .join(collected, on=["meter_id", "read_at"])
-             .filter(pl.col("all_registers") | (pl.col("register") == "total"))
              .select(own.drop("origin").columns).with_columns(origin=pl.lit("remote")))
-    reads = pl.concat([own, taken])
+    wide = pl.concat([own, taken])
+    if wide.height == 0:
+        return empty
+    reads = (frames.long_reads(wide)
+             .filter(pl.col("all_registers") | (pl.col("register") == "total"))
+             .select(*READ_COLUMNS, "origin"))
     if reads.height == 0:
         return empty
     # usually one valid read per task and register; where there are more, the latest (then revision, id) counts
@@ -281,7 +296,7 @@ def _fetch_reads_by_index(targets: pl.DataFrame, remote: pl.DataFrame, in_window
     total_ids = targets.filter(~pl.col("all_registers"))["task_id"]
     with IdSet(every_ids) as every, IdSet(total_ids) as totals, IdSet(remote["meter_id"]) as meters:
         branches, params = [], []
-        for ids, register_filter in ((every, ""), (totals, " AND r.register = 'total'")):
+        for ids, register_filter in ((every, ""), (totals, " AND r.total IS NOT NULL")):
             source, source_params, key = ids.table("k")
             branches.append(f"SELECT {_read_select('r', 'r.task_id')} FROM {source}"
                             f" JOIN reading_registerread r ON r.task_id = {key}"
@@ -292,14 +307,20 @@ def _fetch_reads_by_index(targets: pl.DataFrame, remote: pl.DataFrame, in_window
                         f" JOIN reading_registerread r ON r.meter_id = {key}"
                         f" WHERE r.status = 'valid' AND {_in_list('r.source', REMOTE_SOURCES)} AND ({in_windows})")
         params += [*source_params, *span_params]
-        return frames.fetch(" UNION ALL ".join(branches), params, READ_COLUMNS)
+        return frames.fetch(" UNION ALL ".join(branches), params, WIDE_READ_COLUMNS)
 
 
 def _fetch_reads_postgresql(targets: pl.DataFrame, remote: pl.DataFrame, in_windows: str, span_params: list):
-    """One scan of the reads, hash-joined to the tasks (with their register scope) and to the remote meters.
+    """Two scans that do not grow with the history: the tasks' own reads, and the collection reads in the windows.
 
-    Joins rather than ``IN (subquery)`` under an OR: PostgreSQL turns the latter into a
-    hashed subplan only while the ids fit in work_mem, and otherwise into a per-row scan.
+    Own reads come through the partial index on ``task_id`` (only reads entered for a task
+    are in it — no head-end read), hash-joined to the tasks with their register scope.
+    Collection reads come through the BRIN index on ``read_at`` (migration
+    ``reading.0005``): reads arrive in time order, so the blocks of the merged windows —
+    a few days a month — are all that is read, hash-joined to the remote meters.  A
+    month-end over a year of daily frozen reads then reads a few days of them, not the
+    year.  Joins rather than ``IN (subquery)``: PostgreSQL turns the latter into a hashed
+    subplan only while the ids fit in work_mem, and otherwise into a per-row scan.
     """
     keys = targets.select(id="task_id", every="all_registers")
     tasks_table, meters_table = f"_reading_keys_{next(_temp)}", f"_reading_meters_{next(_temp)}"
@@ -314,11 +335,13 @@ def _fetch_reads_postgresql(targets: pl.DataFrame, remote: pl.DataFrame, in_wind
             cursor.execute(f"ANALYZE {meters_table}")
             return frames.fetch(
                 f"SELECT {_read_select('r', 'r.task_id')} FROM reading_registerread r"
-                f" LEFT JOIN {tasks_table} k ON k.id = r.task_id LEFT JOIN {meters_table} m ON m.id = r.meter_id"
-                f" WHERE r.status = 'valid' AND ("
-                f"(k.id IS NOT NULL AND {_in_list('r.source', TASK_SOURCES)} AND (k.every OR r.register = 'total'))"
-                f" OR (m.id IS NOT NULL AND {_in_list('r.source', REMOTE_SOURCES)} AND ({in_windows})))",
-                span_params, READ_COLUMNS)
+                f" JOIN {tasks_table} k ON k.id = r.task_id"
+                f" WHERE r.task_id IS NOT NULL AND r.status = 'valid' AND {_in_list('r.source', TASK_SOURCES)}"
+                " AND (k.every OR r.total IS NOT NULL)"
+                f" UNION ALL SELECT {_read_select('r', 'r.task_id')} FROM reading_registerread r"
+                f" JOIN {meters_table} m ON m.id = r.meter_id"
+                f" WHERE r.status = 'valid' AND {_in_list('r.source', REMOTE_SOURCES)} AND ({in_windows})",
+                span_params, WIDE_READ_COLUMNS)
         finally:
             cursor.execute(f"DROP TABLE IF EXISTS {tasks_table}, {meters_table}")
 
@@ -333,9 +356,9 @@ def _fetch_reads_sqlite(targets: pl.DataFrame, remote: pl.DataFrame, in_windows:
         meters_sql, meters_params = meters.where("r.meter_id")
         return frames.fetch(
             f"SELECT {_read_select('r', 'r.task_id')} FROM reading_registerread r WHERE r.status = 'valid' AND ("
-            f"({_in_list('r.source', TASK_SOURCES)} AND ({every_sql} OR (r.register = 'total' AND {totals_sql})))"
+            f"({_in_list('r.source', TASK_SOURCES)} AND ({every_sql} OR (r.total IS NOT NULL AND {totals_sql})))"
             f" OR ({_in_list('r.source', REMOTE_SOURCES)} AND {meters_sql} AND ({in_windows})))",
-            [*every_params, *totals_params, *meters_params, *span_params], READ_COLUMNS)
+            [*every_params, *totals_params, *meters_params, *span_params], WIDE_READ_COLUMNS)
 
 
 def plan_targets(plan_ids, *, all_registers: bool = True) -> pl.DataFrame:
@@ -362,11 +385,12 @@ def effective_reads_of_tasks(task_ids) -> pl.DataFrame:
 
 
 def _read_select(alias: str, task_expr: str) -> str:
+    """The select list of :data:`WIDE_READ_COLUMNS` for the reads aliased ``alias``."""
     return frames.select_list([
-        ("task_id", task_expr, "int"), ("read_id", f"{alias}.id", "int"), ("register", f"{alias}.register", "str"),
-        ("value", f"{alias}.value", "dec"), ("read_at", f"{alias}.read_at", "ts"),
+        ("task_id", task_expr, "int"), ("read_id", f"{alias}.id", "int"), ("read_at", f"{alias}.read_at", "ts"),
         ("estimated", f"{alias}.estimated", "bool"), ("source", f"{alias}.source", "str"),
         ("revision", f"{alias}.revision", "int"), ("meter_id", f"{alias}.meter_id", "int"),
+        *frames.register_columns(alias),
     ])
 
 

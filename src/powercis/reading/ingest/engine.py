@@ -21,15 +21,20 @@ each vectorised over the whole delivery:
    one of the meter's), ``bad_value`` (not a number, negative, more than 4 decimals, not
    below 10^digits of the meter — demand excepted, it is not a counter), ``conflict``
    (the same meter, register and time twice in the delivery with different values — all
-   of them are held back, as nobody can tell which is right) and ``conflict_stored`` (a
-   different value was received before under the same key).  The same reading twice in
-   the delivery is accepted once and counted as a duplicate.
-4. **Duplicates.**  The key (meter, register, read_at, source, revision 0) of each row is
-   looked up in the database set-based: the keys of the delivery (one row per meter and
-   register with the first and last time) go into a temporary table joined once on the
-   unique index, which also brings the latest valid read before each key's first time.
-   A row already stored with the same value is a duplicate and is not written.
-5. **Arrival checks** (metering-audit §2), written as codes into ``RegisterRead.flags``;
+   of them are held back, as nobody can tell which is right), ``conflict_stored`` (a
+   different value was received before under the same key) and ``corrected_stored`` (a
+   register the stored read lacks, but that read has been corrected since).  The same
+   reading twice in the delivery is accepted once and counted as a duplicate.
+4. **Duplicates.**  A read is stored once per (meter, read_at, source, revision): one
+   row per meter and instant with the registers as columns.  The delivery's meters (with
+   their first and last time) go into a temporary table joined once on the unique index,
+   which also brings the latest valid read before each meter's first time.  A value the
+   read under its key (the latest revision of the delivery's source) already has is a
+   duplicate and is not written; a register that read lacks is a supplement (补采): the
+   read is written again as its next revision with the stored registers and the new
+   ones, and the stored one is marked superseded.
+5. **Arrival checks** (metering-audit §2), written as codes into ``RegisterRead.flags``
+   (``code:register`` for the per-register ones, e.g. ``lower:peak``);
    the rows are accepted all the same and the period validation decides:
 
    * ``lower`` — an energy register below the latest earlier valid read of the same
@@ -52,13 +57,16 @@ each vectorised over the whole delivery:
      not power generation: a flag for the period validation, which decides.
 
    Counts per flag go into ``summary["flags"]``.
-6. **Write.**  PostgreSQL: binary ``COPY`` straight into the reads table (values as
-   fixed-point integers, encoded with NumPy, never as Python objects per row); SQLite:
+6. **Write** (``store``).  The accepted values become one read per meter and instant;
+   PostgreSQL: binary ``COPY`` straight into the reads table (values as fixed-point
+   integers, encoded with NumPy, never as Python objects per row); SQLite:
    ``executemany``.  The delivery, its reads, its quarantined rows and one audit record
    are one transaction.  If the ``COPY`` meets the unique key because a concurrent
    delivery wrote some of the same reads after they were looked up, the write is rolled
    back to a savepoint and redone through a staging table with ``ON CONFLICT DO
-   NOTHING``; the reads that lost the race become duplicates (or ``conflict_stored``).
+   NOTHING``; the values that lost the race become duplicates (or ``conflict_stored``).
+   Counts (accepted, duplicates, quarantined, flagged) are of register values, as they
+   arrived.
 
 Values are fixed-point integers of 10^-4 from the moment they are parsed (a regular
 expression over the text, never a float); the plausibility cap is a threshold compared
@@ -73,12 +81,10 @@ import itertools
 import json
 import re
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import numpy as np
 import polars as pl
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -102,27 +108,19 @@ from ..engine.validate import (
 )
 from ..engine.write import insert_frame, sqlite_time
 from ..models import ReadBatch, Source
-from . import parse
+from . import parse, store
+from .store import FP, REG_CODE, fp_text
 
 #: who may deliver reads of each source
 PERMISSIONS = {Source.AMI: "reading.collect", Source.REMOTE: "reading.collect", Source.IMPORT: "reading.enter",
                Source.HANDHELD: "reading.enter"}
-FP = 10_000  # fixed point: values are integers of 10^-4
-REG_CODE = {r: i for i, r in enumerate(REGISTERS)}
 ENERGY_CODES = [REG_CODE[r] for r in ENERGY_REGISTERS]
 TOU_CODES = [REG_CODE[r] for r in TOU_REGISTERS]
 TOU_MASK = sum(1 << c for c in TOU_CODES)
 TOTAL, DEMAND, REVERSE = REG_CODE["total"], REG_CODE["demand"], REG_CODE["reverse"]
-MAX_INTEGER_DIGITS = 12  # RegisterRead.value is numeric(16, 4)
+MAX_INTEGER_DIGITS = 12  # the register columns of RegisterRead are numeric(16, 4)
 UTC_US = pl.Datetime("us", "UTC")
-PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01 UTC, the origin of PostgreSQL's binary timestamps
-COPY_ROWS = 65_536
-SQLITE_ROWS = 20_000
 OPTIONAL_TEXT = ("photo_ref", "reject_code", "reject_reason")
-#: the columns written, in the order of the binary COPY: fixed-width first, text last
-WRITE_COLUMNS = ("metering_point_id", "meter_id", "read_at", "value", "revision", "estimated", "recorded_at",
-                 "batch_id", "entered_by_id", "task_id", "source", "status", "note", "photo_ref", "flags", "register")
-
 _names = itertools.count(1)
 
 
@@ -281,7 +279,7 @@ def _ingest(actor: Actor, grant, *, org: Org, source: str, rows: pl.DataFrame, d
         if precheck_stored:
             rows = work.against_stored(rows)
         else:
-            rows = rows.with_columns(stored_fp=pl.lit(None, pl.Int64))
+            rows = rows.with_columns(stored_fp=pl.lit(None, pl.Int64), supplements=pl.lit(None, pl.Int64))
         rows = work.arrival_checks(rows)
         # reads a person delivered (a sheet, a handheld) name that person; a head-end's reads name nobody
         typed = actor.user is not None and source in (Source.IMPORT, Source.HANDHELD)
@@ -434,13 +432,6 @@ def parse_values(frame: pl.DataFrame, column: str = "value") -> pl.DataFrame:
     return frame.drop("_plain")
 
 
-def fp_text(expr: pl.Expr, decimals: int = 4) -> pl.Expr:
-    """A fixed-point integer as decimal text with ``decimals`` places (4: as the database stores it)."""
-    whole = (expr // FP).cast(pl.Utf8)
-    frac = (expr % FP).cast(pl.Utf8).str.zfill(4)
-    return whole + "." + frac if decimals == 4 else whole + "." + frac.str.slice(0, decimals)
-
-
 def message(template: str, **values: pl.Expr) -> pl.Expr:
     """A translated message with ``%(name)s`` placeholders filled per row from expressions."""
     parts: list[pl.Expr] = []
@@ -528,6 +519,8 @@ class Delivery:
     lap: Lap
     zone: ZoneInfo = field(default_factory=local_zone)
     installs: pl.DataFrame | None = None
+    #: the reads stored under the delivery's meters and times (and the one before), as stored and per register
+    stored_wide: pl.DataFrame | None = None
     stored: pl.DataFrame | None = None
     duplicates_in_delivery: int = 0
     duplicates_stored: int = 0
@@ -693,61 +686,60 @@ class Delivery:
 
     # --- 4. against the database ---------------------------------------------------------
 
-    STORED_KINDS = {"meter_id": "int", "reg_text": "str", "at": "ts", "stored": "dec", "source": "str",
-                    "revision": "int", "status": "str"}
+    STORED_KINDS = {"read_id": "int", "meter_id": "int", "at": "ts", "source": "str", "revision": "int",
+                    "status": "str", **{f"v_{r}": "dec" for r in REGISTERS}}
+    KEY_COLUMNS = {"meter_id": "bigint", "lo": "timestamptz", "hi": "timestamptz", "n": "integer"}
 
     def _stored_columns(self, alias: str = "r") -> str:
-        return ", ".join(frames.column(f"{alias}.{c}", k) + f" AS {n}" for n, c, k in (
-            ("meter_id", "meter_id", "int"), ("reg_text", "register", "str"), ("at", "read_at", "ts"),
-            ("stored", "value", "dec"), ("source", "source", "str"), ("revision", "revision", "int"),
-            ("status", "status", "str")))
+        return ", ".join(frames.column(f"{alias}.{c}", self.STORED_KINDS[n]) + f" AS {n}" for n, c in (
+            ("read_id", "id"), ("meter_id", "meter_id"), ("at", "read_at"), ("source", "source"),
+            ("revision", "revision"), ("status", "status"), *((f"v_{r}", r) for r in REGISTERS)))
 
     def _stored(self, keys: pl.DataFrame) -> pl.DataFrame:
-        """Reads stored for the keys: all within each key's [first, last] time, and the latest valid one before.
+        """Reads stored for the meters: all within each meter's [first, last] time, and the latest valid one before.
 
-        PostgreSQL, a delivery of one time per key (a daily delivery): one backward scan
-        of the unique index per key from that time, two reads deep — the read stored under
-        the same time, if any, and the one before.  Keys where that is not enough (other
-        sources' reads at the same time, a superseded read before it) are looked up again
-        exactly.  A delivery of several times per key is looked up exactly at once: the
-        stored reads in each key's range, and the latest valid read before it.
+        ``keys``: meter_id, lo, hi, n (distinct times).  PostgreSQL, a delivery of one time
+        per meter (a daily delivery): one backward scan of the unique index per meter from
+        that time, two reads deep — the read stored under the same time, if any, and the one
+        before.  Meters where that is not enough (other sources' reads at the same time, a
+        superseded read before it) are looked up again exactly.  A delivery of several
+        times per meter is looked up exactly at once: the stored reads in each meter's
+        range, and the latest valid read before it.  Rows are wide, as stored.
         """
         if keys.height == 0:
             return frames.empty(self.STORED_KINDS)
-        columns = {"meter_id": "bigint", "reg_text": "varchar(8)", "lo": "timestamptz", "hi": "timestamptz",
-                   "n": "integer"}
         if not frames.postgres() or keys["n"].max() > 1:
-            with TempTable("keys", keys, columns) as table:
+            with TempTable("keys", keys, self.KEY_COLUMNS) as table:
                 return self._stored_exact(table)
-        with TempTable("keys", keys, columns) as table:
+        with TempTable("keys", keys, self.KEY_COLUMNS) as table:
             found = frames.fetch(
                 f"SELECT {self._stored_columns()} FROM {table} k CROSS JOIN LATERAL ("
-                " SELECT * FROM reading_registerread r WHERE r.meter_id = k.meter_id AND r.register = k.reg_text"
+                " SELECT * FROM reading_registerread r WHERE r.meter_id = k.meter_id"
                 " AND r.read_at <= k.hi ORDER BY r.read_at DESC LIMIT k.n + 1) r", [], self.STORED_KINDS)
         if found.height == 0:
             return found
-        check = (found.join(keys, on=["meter_id", "reg_text"])
-                 .group_by("meter_id", "reg_text")
+        check = (found.join(keys, on="meter_id")
+                 .group_by("meter_id")
                  .agg(got=pl.len(), n=pl.col("n").first(),
                       before=((pl.col("at") < pl.col("lo")) & (pl.col("status") == "valid")).any()))
-        unsure = check.filter((pl.col("got") > pl.col("n")) & ~pl.col("before")).select("meter_id", "reg_text")
+        unsure = check.filter((pl.col("got") > pl.col("n")) & ~pl.col("before")).select("meter_id")
         if unsure.height == 0:
             return found
-        found = found.join(unsure, on=["meter_id", "reg_text"], how="anti")
-        with TempTable("keys", keys.join(unsure, on=["meter_id", "reg_text"]), columns) as table:
+        found = found.join(unsure, on="meter_id", how="anti")
+        with TempTable("keys", keys.join(unsure, on="meter_id"), self.KEY_COLUMNS) as table:
             return pl.concat([found, self._stored_exact(table)])
 
     def _stored_exact(self, table: str) -> pl.DataFrame:
-        """The reads in each key's range and the latest valid one before it: two index probes per key."""
+        """The reads in each meter's range and the latest valid one before it: two index probes per meter."""
         if frames.postgres():
             # lateral sub-queries (OFFSET 0 keeps the planner from turning the range into a hash join over the
-            # whole table): one range probe and one backward probe of the unique index per key
+            # whole table): one range probe and one backward probe of the unique index per meter
             return frames.fetch(
                 f"SELECT {self._stored_columns()} FROM {table} k CROSS JOIN LATERAL ("
-                " SELECT * FROM reading_registerread r WHERE r.meter_id = k.meter_id AND r.register = k.reg_text"
+                " SELECT * FROM reading_registerread r WHERE r.meter_id = k.meter_id"
                 " AND r.read_at >= k.lo AND r.read_at <= k.hi OFFSET 0) r"
                 f" UNION ALL SELECT {self._stored_columns()} FROM {table} k CROSS JOIN LATERAL ("
-                " SELECT * FROM reading_registerread p WHERE p.meter_id = k.meter_id AND p.register = k.reg_text"
+                " SELECT * FROM reading_registerread p WHERE p.meter_id = k.meter_id"
                 " AND p.read_at < k.lo AND p.status = 'valid' ORDER BY p.read_at DESC LIMIT 1) r",
                 [], self.STORED_KINDS)
         # SQLite compares Django's datetime text: a stored time written with a fraction of a second sorts after
@@ -755,35 +747,51 @@ class Delivery:
         hi = "(k.hi || '~')"
         return frames.fetch(
             f"SELECT {self._stored_columns()} FROM {table} k JOIN reading_registerread r ON r.meter_id = k.meter_id"
-            f" AND r.register = k.reg_text AND r.read_at >= k.lo AND r.read_at <= {hi}"
+            f" AND r.read_at >= k.lo AND r.read_at <= {hi}"
             f" UNION ALL SELECT {self._stored_columns()} FROM {table} k JOIN reading_registerread r ON r.id = ("
-            " SELECT p.id FROM reading_registerread p WHERE p.meter_id = k.meter_id AND p.register = k.reg_text"
+            " SELECT p.id FROM reading_registerread p WHERE p.meter_id = k.meter_id"
             " AND p.read_at < k.lo AND p.status = 'valid' ORDER BY p.read_at DESC LIMIT 1)", [], self.STORED_KINDS)
 
     def against_stored(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """Each accepted row against the read stored under its key, the latest revision of the delivery's source.
+
+        The register stored with the same value: a duplicate; with another value:
+        ``conflict_stored``; not stored, the stored read valid: accepted as a supplement
+        (written with the stored read as its next revision); not stored, the stored read
+        corrected since: ``corrected_stored``.
+        """
         accepted = rows.filter(pl.col("outcome") == "accepted")
-        keys = (accepted.group_by("meter_id", "reg")
-                .agg(lo=pl.col("read_at").min(), hi=pl.col("read_at").max(), n=pl.col("read_at").n_unique())
-                .with_columns(reg_text=pl.col("reg").replace_strict(dict(enumerate(REGISTERS)), return_dtype=pl.Utf8)))
-        self.stored = self._stored(keys).with_columns(
-            reg=pl.col("reg_text").replace_strict(REG_CODE, default=None, return_dtype=pl.Int8),
-            stored_fp=(pl.col("stored") * FP).cast(pl.Int64)).drop("stored")
+        keys = (accepted.group_by("meter_id")
+                .agg(lo=pl.col("read_at").min(), hi=pl.col("read_at").max(), n=pl.col("read_at").n_unique()))
+        wide = self._stored(keys).unique("read_id")
+        self.stored_wide = wide
+        self.stored = store.stored_long(wide)
         self.lap("stored reads")
-        same_key = self.stored.filter((pl.col("source") == self.source) & (pl.col("revision") == 0))
-        if same_key.height:
-            known = same_key.select("meter_id", "reg", pl.col("at").alias("read_at"), "stored_fp").unique(
-                ["meter_id", "reg", "read_at"])
-            rows = rows.join(known, on=["meter_id", "reg", "read_at"], how="left")
-            ok = pl.col("outcome") == "accepted"
-            stored = pl.col("stored_fp").is_not_null()
-            self.duplicates_stored = rows.filter(ok & stored & (pl.col("stored_fp") == pl.col("value_fp"))).height
-            rows = rows.with_columns(
-                outcome=pl.when(ok & stored & (pl.col("stored_fp") == pl.col("value_fp"))).then(pl.lit("duplicate"))
-                .when(ok & stored).then(pl.lit("quarantined")).otherwise("outcome"),
-                reason_code=pl.when(ok & stored & (pl.col("stored_fp") != pl.col("value_fp")))
-                .then(pl.lit("conflict_stored")).otherwise("reason_code"))
-        else:
-            rows = rows.with_columns(stored_fp=pl.lit(None, pl.Int64))
+        latest = (wide.filter(pl.col("source") == self.source).sort("revision")
+                  .unique(["meter_id", "at"], keep="last"))
+        if latest.height == 0:
+            self.lap("duplicates stored")
+            return rows.with_columns(stored_fp=pl.lit(None, pl.Int64), supplements=pl.lit(None, pl.Int64))
+        values = store.stored_long(latest).select("meter_id", "reg", pl.col("at").alias("read_at"), "stored_fp")
+        heads = latest.select("meter_id", pl.col("at").alias("read_at"), _stored_id="read_id",
+                              _stored_valid=pl.col("status") == "valid")
+        rows = (rows.join(heads, on=["meter_id", "read_at"], how="left")
+                .join(values, on=["meter_id", "reg", "read_at"], how="left"))
+        ok = pl.col("outcome") == "accepted"
+        known = pl.col("_stored_id").is_not_null()
+        has = pl.col("stored_fp").is_not_null()
+        same = ok & has & (pl.col("stored_fp") == pl.col("value_fp"))
+        self.duplicates_stored = rows.filter(same).height
+        rows = rows.with_columns(
+            outcome=pl.when(same).then(pl.lit("duplicate"))
+            .when(ok & has).then(pl.lit("quarantined"))
+            .when(ok & known & ~pl.col("_stored_valid")).then(pl.lit("quarantined"))
+            .otherwise("outcome"),
+            reason_code=pl.when(ok & has & ~same).then(pl.lit("conflict_stored"))
+            .when(ok & known & ~has & ~pl.col("_stored_valid")).then(pl.lit("corrected_stored"))
+            .otherwise("reason_code"),
+            supplements=pl.when(ok & known & ~has & pl.col("_stored_valid")).then(pl.col("_stored_id")),
+        ).drop("_stored_id", "_stored_valid")
         self.lap("duplicates stored")
         return rows
 
@@ -836,7 +844,8 @@ class Delivery:
                        .otherwise(pl.lit("lower")))
             reverse = (pl.when((pl.col("reg") == REVERSE) & (delta > 0) & ~pl.col("generates").fill_null(False))
                        .then(pl.lit("reverse")))
-            found.append(joined.select("_i", f_counter=counter, f_reverse=reverse)
+            register = pl.col("reg").replace_strict(dict(enumerate(REGISTERS)), return_dtype=pl.Utf8)
+            found.append(joined.select("_i", f_counter=counter + ":" + register, f_reverse=reverse)
                          .filter(pl.col("f_counter").is_not_null() | pl.col("f_reverse").is_not_null()))
         self.lap("checks: counters")
         tou = self._tou_sum(rows)
@@ -892,44 +901,32 @@ class Delivery:
 
     # --- 6. writing ------------------------------------------------------------------------
 
-    def write(self, rows: pl.DataFrame, *, batch_id: int, entered_by_id: int | None,
-              ) -> pl.DataFrame | None:
-        """Write the accepted reads; returns the reads a concurrent delivery had written first (or None)."""
+    def write(self, rows: pl.DataFrame, *, batch_id: int, entered_by_id: int | None) -> pl.DataFrame | None:
+        """Write the accepted values as reads (``store``); returns the reads a concurrent delivery wrote first."""
         accepted = rows.filter(pl.col("outcome") == "accepted")
-        frame = accepted.select(
-            "metering_point_id", "meter_id", "read_at", "value_fp", pl.col("est").alias("estimated"),
-            pl.col("reg").replace_strict(dict(enumerate(REGISTERS)), return_dtype=pl.Utf8).alias("register"),
-            pl.col("flags"), pl.col("task_id"), pl.col("photo_ref").fill_null("").str.slice(0, 200))
-        if frame.height == 0:
+        if accepted.height == 0:
             self.lap("write")
             return None
-        constants = Constants(source=self.source, recorded_at=self.now, batch_id=batch_id, entered_by_id=entered_by_id)
-        lost = None
-        sid = transaction.savepoint()
-        try:
-            if frames.postgres():
-                _copy_reads(frame, constants)
-            else:
-                _insert_reads(frame, constants)
-        except Exception as exc:
-            transaction.savepoint_rollback(sid)
-            if not _unique_violation(exc):
-                raise
-            lost = _write_ignoring_conflicts(frame, constants)
-        else:
-            transaction.savepoint_commit(sid)
+        reads = store.wide_reads(accepted.with_columns(pl.col("photo_ref").fill_null("")), self.stored_wide)
+        self.lap("write: reads")
+        constants = store.Constants(source=self.source, recorded_at=self.now, batch_id=batch_id,
+                                    entered_by_id=entered_by_id)
+        lost = store.write(reads, constants)
         self.lap("write")
         return lost
 
     def after_race(self, rows: pl.DataFrame, lost: pl.DataFrame) -> pl.DataFrame:
-        """Rows whose key a concurrent delivery wrote first: duplicates, or conflict_stored if the values differ."""
+        """Values whose read a concurrent delivery wrote first: duplicates where it has the same value, else
+        ``conflict_stored`` (also when its read lacks the register: the delivery is sent again)."""
         if lost.height == 0:
             return rows
-        lost = lost.select("meter_id", "reg", "read_at", pl.col("stored_fp").alias("_lost_fp"))
+        keys = lost.select("meter_id", read_at="at").unique().with_columns(_lost=pl.lit(True))
+        values = store.stored_long(lost).select("meter_id", "reg", read_at="at", _lost_fp="stored_fp")
         ok = pl.col("outcome") == "accepted"
-        rows = rows.join(lost, on=["meter_id", "reg", "read_at"], how="left")
-        lost_any = ok & pl.col("_lost_fp").is_not_null()
-        same = lost_any & (pl.col("_lost_fp") == pl.col("value_fp"))
+        rows = (rows.join(keys, on=["meter_id", "read_at"], how="left")
+                .join(values, on=["meter_id", "reg", "read_at"], how="left"))
+        lost_any = ok & pl.col("_lost").fill_null(False)
+        same = lost_any & (pl.col("_lost_fp") == pl.col("value_fp")).fill_null(False)
         self.race_lost = rows.filter(lost_any).height
         self.duplicates_stored += rows.filter(same).height
         rows = rows.with_columns(
@@ -937,7 +934,7 @@ class Delivery:
             .otherwise("outcome"),
             reason_code=pl.when(lost_any & ~same).then(pl.lit("conflict_stored")).otherwise("reason_code"),
             stored_fp=pl.when(lost_any).then(pl.col("_lost_fp")).otherwise("stored_fp"))
-        return rows.drop("_lost_fp")
+        return rows.drop("_lost", "_lost_fp")
 
     def write_quarantine(self, rows: pl.DataFrame, batch_id: int) -> int:
         held = rows.filter(pl.col("outcome") == "quarantined")
@@ -991,6 +988,12 @@ class Delivery:
                                                        meter=pl.col("asset_no"), org=pl.lit(self.org.name)))
             .when(code == "conflict").then(message(
                 _("The delivery has this reading %(n)s times with different values."), n=pl.col("_n")))
+            .when((code == "conflict_stored") & pl.col("stored_fp").is_null()).then(pl.lit(
+                _("Another delivery wrote this meter's reading at this time at the same moment, without this "
+                  "register; send the register again.")))
+            .when(code == "corrected_stored").then(pl.lit(
+                _("The reading of this meter at this time has been corrected since it was received; enter the "
+                  "register as a correction.")))
             .when(code == "conflict_stored").then(message(
                 _("A different reading was received before: %(stored)s."), stored=fp_text(pl.col("stored_fp"))))
             .otherwise(pl.col("reason_code")))
@@ -1002,7 +1005,8 @@ class Delivery:
         accepted = rows.filter(pl.col("outcome") == "accepted")
         flags: dict[str, int] = {}
         for text, n in accepted.filter(pl.col("flags") != "").group_by("flags").len().iter_rows():
-            for code in text.split(","):
+            for entry in text.split(","):
+                code = entry.split(":", 1)[0]
                 flags[code] = flags.get(code, 0) + n
         quarantined = dict(rows.filter(pl.col("outcome") == "quarantined").group_by("reason_code").len()
                            .sort("reason_code").iter_rows())
@@ -1022,167 +1026,3 @@ class Delivery:
         if self.race_lost:
             result["written_concurrently"] = self.race_lost
         return result
-
-
-# ---------------------------------------------------------------------------
-# writing: binary COPY (PostgreSQL), executemany (SQLite), and the fallback after a lost race
-
-
-@dataclass(frozen=True)
-class Constants:
-    source: str
-    recorded_at: dt.datetime
-    batch_id: int
-    entered_by_id: int | None
-
-
-def _unique_violation(exc: Exception) -> bool:
-    """Whether a raw driver error (the writes bypass Django's cursor wrapper) is a unique-key violation."""
-    import sqlite3
-
-    if isinstance(exc, (IntegrityError, sqlite3.IntegrityError)):
-        return "UNIQUE" in str(exc).upper() or isinstance(exc, IntegrityError)
-    try:
-        import psycopg
-
-        return isinstance(exc, psycopg.errors.UniqueViolation)
-    except ImportError:  # SQLite-only installation
-        return False
-
-
-def _microseconds(value: dt.datetime) -> int:
-    return int((value - dt.datetime(2000, 1, 1, tzinfo=dt.UTC)) / dt.timedelta(microseconds=1))
-
-
-def binary_rows(frame: pl.DataFrame, constants: Constants) -> Iterator[bytes]:
-    """The reads as PostgreSQL binary COPY data, in the column order of ``WRITE_COLUMNS``.
-
-    Rows are grouped so that every group has fixed-width rows — the same register, flags,
-    photo length and task presence — and each group becomes one NumPy structured array
-    written as it is: no Python object per row.  A value is a numeric of four base-10000
-    digits (weight 2, scale 4), which the server normalises.
-    """
-    yield b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
-    source = constants.source.encode()
-    recorded = _microseconds(constants.recorded_at)
-    frame = frame.with_columns(_photo_len=pl.col("photo_ref").str.len_bytes(),
-                               _task=pl.col("task_id").is_not_null())
-    for (register, flags, photo_len, has_task), part in frame.partition_by(
-            ["register", "flags", "_photo_len", "_task"], as_dict=True, maintain_order=False).items():
-        register_b, flags_b = register.encode(), flags.encode()
-        layout = [("n", ">i2"), ("l_point", ">i4"), ("point", ">i8"), ("l_meter", ">i4"), ("meter", ">i8"),
-                  ("l_at", ">i4"), ("at", ">i8"), ("l_value", ">i4"), ("ndigits", ">i2"), ("weight", ">i2"),
-                  ("sign", ">i2"), ("dscale", ">i2"), ("digits", ">i2", (4,)), ("l_rev", ">i4"), ("rev", ">i2"),
-                  ("l_est", ">i4"), ("est", "u1"), ("l_rec", ">i4"), ("rec", ">i8"), ("l_batch", ">i4"),
-                  ("batch", ">i8"), ("l_by", ">i4")]
-        if constants.entered_by_id is not None:
-            layout.append(("by", ">i8"))
-        layout.append(("l_task", ">i4"))
-        if has_task:
-            layout.append(("task", ">i8"))
-        layout += [("l_source", ">i4"), ("source", f"S{len(source)}"), ("l_status", ">i4"), ("status", "S5"),
-                   ("l_note", ">i4"), ("l_photo", ">i4")]
-        if photo_len:
-            layout.append(("photo", f"S{photo_len}"))
-        layout.append(("l_flags", ">i4"))
-        if flags_b:
-            layout.append(("flags", f"S{len(flags_b)}"))
-        layout += [("l_register", ">i4"), ("register", f"S{len(register_b)}")]
-        dtype = np.dtype(layout)
-        for start in range(0, part.height, COPY_ROWS):
-            chunk = part.slice(start, COPY_ROWS)
-            n = chunk.height
-            a = np.empty(n, dtype=dtype)
-            a["n"] = len(WRITE_COLUMNS)
-            a["l_point"], a["point"] = 8, chunk["metering_point_id"].to_numpy()
-            a["l_meter"], a["meter"] = 8, chunk["meter_id"].to_numpy()
-            a["l_at"], a["at"] = 8, chunk["read_at"].dt.epoch("us").to_numpy() - PG_EPOCH_US
-            fp = chunk["value_fp"].to_numpy()
-            whole = fp // FP
-            a["l_value"], a["ndigits"], a["weight"], a["sign"], a["dscale"] = 16, 4, 2, 0, 4
-            digits = a["digits"]
-            digits[:, 0] = whole // 100_000_000
-            digits[:, 1] = (whole // FP) % FP
-            digits[:, 2] = whole % FP
-            digits[:, 3] = fp % FP
-            a["l_rev"], a["rev"] = 2, 0
-            a["l_est"], a["est"] = 1, chunk["estimated"].to_numpy().astype(np.uint8)
-            a["l_rec"], a["rec"] = 8, recorded
-            a["l_batch"], a["batch"] = 8, constants.batch_id
-            if constants.entered_by_id is not None:
-                a["l_by"], a["by"] = 8, constants.entered_by_id
-            else:
-                a["l_by"] = -1
-            if has_task:
-                a["l_task"], a["task"] = 8, chunk["task_id"].to_numpy()
-            else:
-                a["l_task"] = -1
-            a["l_source"], a["source"] = len(source), source
-            a["l_status"], a["status"] = 5, b"valid"
-            a["l_note"] = 0
-            a["l_photo"] = photo_len
-            if photo_len:
-                a["photo"] = [p.encode() for p in chunk["photo_ref"].to_list()]
-            a["l_flags"] = len(flags_b)
-            if flags_b:
-                a["flags"] = flags_b
-            a["l_register"], a["register"] = len(register_b), register_b
-            yield a.tobytes()
-    yield b"\xff\xff"
-
-
-def _copy_reads(frame: pl.DataFrame, constants: Constants, table: str = "reading_registerread") -> None:
-    columns = ", ".join(WRITE_COLUMNS)
-    with connection.cursor() as cursor, cursor.copy(
-            f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT binary)") as copy:
-        for block in binary_rows(frame, constants):
-            copy.write(block)
-
-
-def _sqlite_values(frame: pl.DataFrame, constants: Constants) -> pl.DataFrame:
-    """The reads as Django's SQLite backend stores them (naive UTC text, decimals as text, 0/1)."""
-    recorded = constants.recorded_at.astimezone(dt.UTC).replace(tzinfo=None)
-    return frame.select(
-        "metering_point_id", "meter_id", sqlite_time(pl.col("read_at")), fp_text(pl.col("value_fp")),
-        pl.lit(0).alias("revision"), pl.col("estimated").cast(pl.Int8),
-        pl.lit(str(recorded)).alias("recorded_at"), pl.lit(constants.batch_id).alias("batch_id"),
-        pl.lit(constants.entered_by_id, pl.Int64).alias("entered_by_id"), "task_id",
-        pl.lit(constants.source).alias("source"), pl.lit("valid").alias("status"), pl.lit("").alias("note"),
-        "photo_ref", "flags", "register")
-
-
-def _insert_reads(frame: pl.DataFrame, constants: Constants, table: str = "reading_registerread",
-                  verb: str = "INSERT") -> None:
-    values = _sqlite_values(frame, constants)
-    sql = f"{verb} INTO {table} ({', '.join(WRITE_COLUMNS)}) VALUES ({', '.join('?' * len(WRITE_COLUMNS))})"
-    raw = connection.connection
-    for start in range(0, values.height, SQLITE_ROWS):
-        raw.executemany(sql, values.slice(start, SQLITE_ROWS).iter_rows())
-
-
-def _write_ignoring_conflicts(frame: pl.DataFrame, constants: Constants) -> pl.DataFrame:
-    """Write through a staging table, skipping keys already taken; returns those keys with the stored values."""
-    stage = f"_ingest_stage_{next(_names)}"
-    columns = ", ".join(WRITE_COLUMNS)
-    with connection.cursor() as cursor:
-        if frames.postgres():
-            cursor.execute(f"CREATE TEMPORARY TABLE {stage} AS SELECT {columns} FROM reading_registerread WITH NO DATA")
-            _copy_reads(frame, constants, table=stage)
-            cursor.execute(f"INSERT INTO reading_registerread ({columns}) SELECT {columns} FROM {stage}"
-                           " ON CONFLICT (meter_id, register, read_at, source, revision) DO NOTHING")
-        else:
-            cursor.execute(f"CREATE TEMPORARY TABLE {stage} AS SELECT {columns} FROM reading_registerread WHERE 0")
-            _insert_reads(frame, constants, table=stage)
-            cursor.execute(f"INSERT OR IGNORE INTO reading_registerread ({columns}) SELECT {columns} FROM {stage}")
-    try:
-        lost = frames.fetch(
-            "SELECT s.meter_id, s.register, " + frames.column("s.read_at", "ts") + ", r.value"
-            f" FROM {stage} s JOIN reading_registerread r ON r.meter_id = s.meter_id AND r.register = s.register"
-            " AND r.read_at = s.read_at AND r.source = s.source AND r.revision = s.revision"
-            " WHERE COALESCE(r.batch_id, 0) <> %s", [constants.batch_id],
-            {"meter_id": "int", "register": "str", "read_at": "ts", "stored": "dec"})
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {stage}")
-    return lost.select("meter_id", pl.col("register").replace_strict(REG_CODE, return_dtype=pl.Int8).alias("reg"),
-                       "read_at", stored_fp=(pl.col("stored") * FP).cast(pl.Int64))

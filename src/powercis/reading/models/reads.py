@@ -1,11 +1,16 @@
-"""Register reads (示数) and the deliveries they arrive in.
+"""Meter reads (示数) and the deliveries they arrive in.
 
-A read is a fact: meter, register, instant, value, and where it came from.  Reads are
-append-only (DESIGN.md rule 7): a correction is a new read that names the one it
-corrects (``corrects``) with a higher ``revision``; the original keeps its value and is
-marked ``superseded``.  The key ``(meter, register, read_at, source, revision)`` makes
-every delivery idempotent: a head-end that sends the same day twice writes nothing the
-second time, and says so in the batch's counts.
+A read is a fact: one meter's registers at one instant, and where they came from —
+one row per (meter, instant, source, revision), with a column per register (total,
+sharp, peak, flat, valley, reactive, demand, reverse; empty where the meter has no such
+register or the delivery did not carry it).  Reads are append-only (DESIGN.md rule 7):
+a correction is a new read that names the one it corrects (``corrects``) with a higher
+``revision`` and every register of the original, one of them changed; the original
+keeps its values and is marked ``superseded``.  The key ``(meter, read_at, source,
+revision)`` makes every delivery idempotent: a head-end that sends the same day twice
+writes nothing the second time, and says so in the batch's counts.  A later delivery
+that brings a register the stored read lacks (补采, a supplementary collection) writes
+the read again as the next revision with both, superseding the first.
 
 Rows of a delivery that cannot be accepted — unknown meter, unknown register, a value
 that is not a number, a date in the future — are kept in :class:`QuarantinedRead` with
@@ -14,11 +19,14 @@ the reason, so that nothing sent is lost and the operator sees what to fix.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from powercis.core.models import OrgScopedModel
+from powercis.metering.models import REGISTERS
 
 
 class Source(models.TextChoices):
@@ -72,20 +80,24 @@ class ReadBatch(OrgScopedModel):
         return f"{self.get_source_display()} {self.received_at:%Y-%m-%d %H:%M}"
 
 
-class RegisterRead(models.Model):
-    """One register's value at one instant.
+def register_field(name: str) -> models.DecimalField:
+    return models.DecimalField(name, max_digits=16, decimal_places=4, null=True, blank=True)
 
-    This is the largest table of the system (a head-end delivers every register of every meter
-    every day), so it carries only the indexes its reads need and no foreign-key constraint in the
-    database: the ingest resolves meter and metering point against the archive in the same
-    transaction and writes the delivery row first, and PostgreSQL would check every row again at
-    commit — about half of an ingest's time, and even a constraint on a column that is NULL in
-    every head-end read queues one check per row. The services are the only write path and set
-    these columns from rows they have just read; ``PROTECT`` and ``SET_NULL`` still hold (the ORM
-    enforces them). ``meter`` and ``metering_point`` have
-    no index of their own because the unique key and ``reading_read_point`` lead with them; the
-    indexes on ``task``, ``entered_by`` and ``corrects`` are partial because head-end reads carry
-    none of them. Decision 0012 and docs/performance.md give the measurements.
+
+class RegisterRead(models.Model):
+    """One meter's registers at one instant (registers as columns; see the module docstring).
+
+    This is the largest table of the system (a head-end delivers every meter every day), so it
+    has one row per meter and instant rather than per register — eight times fewer rows and
+    index entries, and a head-end delivery is written about four times faster (decision 0012,
+    ``benchmarks/read_layout.py``) — carries only the indexes its reads need, and no
+    foreign-key constraint in the database: the ingest resolves meter and metering point
+    against the archive in the same transaction and writes the delivery row first, and
+    PostgreSQL would check every row again at commit. The services are the only write path
+    and set these columns from rows they have just read; ``PROTECT`` and ``SET_NULL`` still
+    hold (the ORM enforces them). ``meter`` and ``metering_point`` have no index of their own
+    because the unique key and ``reading_read_point`` lead with them; the indexes on ``task``,
+    ``entered_by`` and ``corrects`` are partial because head-end reads carry none of them.
     """
 
     class Status(models.TextChoices):
@@ -98,9 +110,15 @@ class RegisterRead(models.Model):
                                        db_index=False)
     meter = models.ForeignKey("metering.Meter", verbose_name=_("meter"), on_delete=models.PROTECT, related_name="+",
                               db_constraint=False, db_index=False)
-    register = models.CharField(_("register"), max_length=8)
     read_at = models.DateTimeField(_("read at"))
-    value = models.DecimalField(_("reading"), max_digits=16, decimal_places=4)
+    total = register_field(_("total"))
+    sharp = register_field(_("sharp"))
+    peak = register_field(_("peak"))
+    flat = register_field(_("flat"))
+    valley = register_field(_("valley"))
+    reactive = register_field(_("reactive"))
+    demand = register_field(_("demand"))
+    reverse = register_field(_("reverse"))
     source = models.CharField(_("source"), max_length=8, choices=Source.choices)
     revision = models.PositiveSmallIntegerField(_("revision"), default=0)
     estimated = models.BooleanField(_("estimated"), default=False)
@@ -115,21 +133,21 @@ class RegisterRead(models.Model):
                                  null=True, blank=True, db_index=False, db_constraint=False)
     photo_ref = models.CharField(_("photo"), max_length=200, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
-    #: codes of the checks the read failed when it arrived (comma-separated, e.g. "lower,tou_sum"); the
-    #: checks against the billing period are ReadExceptions of its task
-    flags = models.CharField(_("flags"), max_length=80, blank=True)
+    #: the checks the read failed when it arrived, comma-separated: ``tou_sum`` and ``reverse`` for the read,
+    #: ``lower:peak``, ``rollover:total``, ``implausible:valley`` for one register; the checks against the
+    #: billing period are ReadExceptions of its task
+    flags = models.CharField(_("flags"), max_length=120, blank=True)
     recorded_at = models.DateTimeField(_("recorded at"))
 
     class Meta:
-        verbose_name = _("register read")
-        verbose_name_plural = _("register reads")
-        ordering = ["metering_point_id", "read_at", "register"]
+        verbose_name = _("meter read")
+        verbose_name_plural = _("meter reads")
+        ordering = ["metering_point_id", "read_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["meter", "register", "read_at", "source", "revision"],
-                                    name="reading_read_key"),
+            models.UniqueConstraint(fields=["meter", "read_at", "source", "revision"], name="reading_read_key"),
         ]
         indexes = [
-            models.Index(fields=["metering_point", "register", "read_at"], name="reading_read_point"),
+            models.Index(fields=["metering_point", "read_at"], name="reading_read_point"),
             # head-end reads carry none of these: index only the rows that do
             models.Index(fields=["task"], name="reading_read_task", condition=models.Q(task__isnull=False)),
             models.Index(fields=["entered_by"], name="reading_read_entered_by", condition=models.Q(entered_by__isnull=False)),
@@ -137,7 +155,15 @@ class RegisterRead(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.meter_id} {self.register} {self.read_at:%Y-%m-%d} {self.value}"
+        return f"{self.meter_id} {self.read_at:%Y-%m-%d} {self.registers()}"
+
+    def registers(self) -> dict[str, Decimal]:
+        """The registers the read has, in the order of ``REGISTERS``."""
+        return {r: getattr(self, r) for r in REGISTERS if getattr(self, r) is not None}
+
+    def flag_codes(self) -> list[str]:
+        """The checks failed on arrival, without the register they were failed by."""
+        return sorted({f.split(":", 1)[0] for f in self.flags.split(",") if f})
 
 
 class QuarantinedRead(models.Model):

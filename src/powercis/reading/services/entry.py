@@ -3,8 +3,9 @@
 The values are checked against the meter the plan expects (its registers, its digits
 and decimals) before anything is written.  A repeated submission of the same values —
 a phone that lost its answer and sent again — changes nothing and says so; different
-values for a task already read, while its plan is open, are a re-entry: new reads
-(source ``correct``) that name the ones they replace, which stay in the database.
+values for a task already read, while its plan is open, are a re-entry: the next
+revision of the read (source ``correct``, every register) that names the one it
+replaces, which stays in the database, superseded.
 Every entry runs the task's validation at once, so the reader sees on site what the
 reviewer will see.
 """
@@ -68,6 +69,7 @@ def parse_register_values(meter: Meter, values: dict) -> dict[str, Decimal]:
 @dataclass
 class EntryResult:
     task: ReadingTask
+    #: the read of this entry (one, with every register), or the one already recorded
     reads: list[RegisterRead]
     #: True when the same values had already been recorded: nothing was written
     repeated: bool = False
@@ -85,17 +87,46 @@ def _open_task(actor: Actor, task: ReadingTask):
     return task, grant
 
 
-def current_reads(task: ReadingTask) -> dict[str, RegisterRead]:
-    """The task's valid reads, latest revision per register."""
-    result: dict[str, RegisterRead] = {}
-    for read in RegisterRead.objects.filter(task=task, status=RegisterRead.Status.VALID).order_by("revision", "id"):
-        result[read.register] = read
-    return result
+def current_read(task: ReadingTask) -> RegisterRead | None:
+    """The task's current read: its valid read of the highest revision (the latest written), or None."""
+    return (RegisterRead.objects.filter(task=task, status=RegisterRead.Status.VALID)
+            .order_by("-revision", "-id").first())
+
+
+def free_revision(meter_id: int, read_at: dt.datetime, source: str, revision: int) -> int:
+    """``revision``, or the next one whose key (meter, read_at, source, revision) is not taken yet."""
+    taken = set(RegisterRead.objects.filter(meter_id=meter_id, read_at=read_at, source=source,
+                                            revision__gte=revision).values_list("revision", flat=True))
+    while revision in taken:
+        revision += 1
+    return revision
+
+
+def write_revision(previous: RegisterRead | None, values: dict[str, Decimal], **fields) -> RegisterRead:
+    """Write a read with ``values`` as the next revision of ``previous`` (None: the first read); the previous
+    read keeps its values and is marked superseded.
+
+    ``values`` are all the registers of the new read; ``fields`` the other columns (metering
+    point, meter, read_at, source, task, …).  The revision is stepped past any taken key.
+    """
+    read = RegisterRead(**fields, corrects=previous, **{r: values[r] for r in REGISTERS if r in values})
+    read.revision = free_revision(read.meter_id, read.read_at, read.source,
+                                  previous.revision + 1 if previous is not None else 0)
+    read.save()
+    if previous is not None:
+        RegisterRead.objects.filter(pk=previous.pk).update(status=RegisterRead.Status.SUPERSEDED)
+    return read
 
 
 @transaction.atomic
 def record_reads(actor: Actor, task: ReadingTask, *, values: dict, read_at: dt.datetime | None = None,
                  source: str = Source.HANDHELD, photo_ref: str = "", estimated: bool = False) -> EntryResult:
+    """Record the values read on site as one read of the task's meter.
+
+    A task already read gets a new revision carrying its earlier registers with the entered
+    ones changed (a register left out keeps its reading); entering the same values again
+    writes nothing and answers ``repeated``.
+    """
     task, grant = _open_task(actor, task)
     if source not in FIELD_SOURCES:
         raise ValidationFailed(fields={"source": [_("Field entry is manual or handheld.")]})
@@ -104,25 +135,17 @@ def record_reads(actor: Actor, task: ReadingTask, *, values: dict, read_at: dt.d
     read_at = read_at or now
     if read_at > now + dt.timedelta(hours=1):
         raise ValidationFailed(fields={"read_at": [_("The reading time is in the future.")]})
-    existing = current_reads(task)
-    if existing and {r: v.value for r, v in existing.items()} == parsed:
-        return EntryResult(task=task, reads=list(existing.values()), repeated=True)
-    reads = []
-    for register, value in parsed.items():
-        previous = existing.get(register)
-        if previous is not None and previous.value == value:
-            reads.append(previous)
-            continue
-        read = RegisterRead(
-            metering_point_id=task.metering_point_id, meter_id=task.meter_id, register=register, read_at=read_at,
-            value=value, source=Source.CORRECT if previous else source,
-            revision=(previous.revision + 1) if previous else 0, estimated=estimated, task=task,
-            entered_by=actor.user, corrects=previous, photo_ref=photo_ref[:200],
-            note=_("Re-entered in the field") if previous else "", recorded_at=now)
-        read.save()
-        if previous is not None:
-            RegisterRead.objects.filter(pk=previous.pk).update(status=RegisterRead.Status.SUPERSEDED)
-        reads.append(read)
+    previous = current_read(task)
+    before_values = previous.registers() if previous is not None else {}
+    # a register left out keeps its reading (of the same meter: after a meter change the entry stands alone)
+    registers = {**(before_values if previous is not None and previous.meter_id == task.meter_id else {}), **parsed}
+    if previous is not None and registers == before_values:
+        return EntryResult(task=task, reads=[previous], repeated=True)
+    read = write_revision(
+        previous, registers, metering_point_id=task.metering_point_id, meter_id=task.meter_id, read_at=read_at,
+        source=Source.CORRECT if previous is not None else source, estimated=estimated, task=task,
+        entered_by=actor.user, photo_ref=photo_ref[:200],
+        note=_("Re-entered in the field") if previous is not None else "", recorded_at=now)
     before = audit.snapshot(task)
     task.status = TaskStatus.ESTIMATED if estimated else TaskStatus.READ
     task.read_at = read_at
@@ -133,12 +156,12 @@ def record_reads(actor: Actor, task: ReadingTask, *, values: dict, read_at: dt.d
         task.photo_ref = photo_ref[:200]
     task.save(update_fields=["status", "read_at", "source", "read_by", "unreadable_reason", "photo_ref"])
     audit.record(actor, action="reading.enter", obj=task, grant=grant, org=task.plan.org,
-                 changes={"reads": {r: [str(existing[r].value) if r in existing else None, str(v)]
+                 changes={"reads": {r: [str(before_values[r]) if r in before_values else None, str(v)]
                                     for r, v in parsed.items()},
                           **audit.diff(before, audit.snapshot(task))})
     close_reread_orders(actor, task)
     report = _revalidate(task)
-    return EntryResult(task=task, reads=reads, exceptions=report)
+    return EntryResult(task=task, reads=[read], exceptions=report)
 
 
 @transaction.atomic
@@ -148,7 +171,7 @@ def mark_unreadable(actor: Actor, task: ReadingTask, *, reason_code: str, photo_
     company_id = task.plan.company_id
     if reason_code not in codelists.codes_of(company_id, "unread_reason"):
         raise ValidationFailed(fields={"reason_code": [codelists.unknown_code_message(reason_code, "unread_reason")]})
-    if current_reads(task):
+    if current_read(task) is not None:
         raise InvalidTransition(_("The meter has already been read; correct the reading instead."))
     before = audit.snapshot(task)
     task.status = TaskStatus.UNREADABLE

@@ -3,14 +3,16 @@
 * **Confirm** — the read is right (a shop closed for the month, a new air conditioner):
   the exception is resolved with the reviewer's note and is not raised again for the
   same read.
-* **Correct** — the read is wrong (a digit misread): new reads with the right values
-  and the reason; the original stays, marked superseded, and the task is validated
-  again with the corrected values.
+* **Correct** — the read is wrong (a digit misread): the next revision of the read,
+  with every register of the original and the right values, and the reason; the
+  original stays, marked superseded, and the task is validated again with the
+  corrected values.
 * **Re-read** — a work order for the route's reader to go back; the exception stays
   open until the new reading arrives (entering it re-validates the task and closes the
   order), so a period cannot be released on a read nobody checked.
 * **Estimate** — 估抄 by the documented method (``engine.estimate``); the estimate is
-  recorded as an estimated read and the estimated-read checks apply to it.
+  recorded as one estimated read (the next revision of the task's read, if it has one)
+  and the estimated-read checks apply to it.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from powercis.core.services import workorders
 
 from ..models import PlanStatus, ReadException, ReadingTask, RegisterRead, Resolution, Source, TaskStatus
 from ..selectors import effective_read_ids
-from .entry import parse_register_values
+from .entry import current_read, parse_register_values, write_revision
 
 #: days a reader has for a re-read
 REREAD_DAYS = 3
@@ -80,29 +82,33 @@ def confirm_many(actor: Actor, exceptions: list[ReadException], *, note: str = "
     return len(exceptions)
 
 
-def _write_task_reads(actor: Actor, task: ReadingTask, values: dict, *, source: str, estimated: bool,
-                      note: str) -> list[RegisterRead]:
-    """New reads for a task that replace its effective ones register by register; the old stay, superseded."""
+def read_to_correct(task: ReadingTask, exc: ReadException | None = None) -> RegisterRead | None:
+    """The read a correction or an estimate replaces: the task's current read, else the exception's read while it
+    is valid (a head-end read of a remotely read task), else the read the task's validation stands on."""
+    read = current_read(task)
+    if read is None and exc is not None and exc.read_id is not None:
+        read = RegisterRead.objects.filter(pk=exc.read_id, status=RegisterRead.Status.VALID).first()
+    if read is None:
+        ids = set(effective_read_ids(task).values())
+        found = RegisterRead.objects.filter(pk__in=ids, status=RegisterRead.Status.VALID).order_by("-revision", "-id")
+        read = found.first()
+    return read
+
+
+def _write_task_read(actor: Actor, task: ReadingTask, previous: RegisterRead | None, values: dict, *, source: str,
+                     estimated: bool, note: str) -> RegisterRead:
+    """The next revision of ``previous`` for the task: every register it has, those in ``values`` changed; the
+    previous read stays, superseded."""
     now = timezone.now()
-    current = effective_read_ids(task)
-    written = []
-    for register, value in values.items():
-        previous_id = current.get(register)
-        previous = RegisterRead.objects.filter(pk=previous_id).first() if previous_id else None
-        read = RegisterRead(
-            metering_point_id=task.metering_point_id, meter_id=task.meter_id, register=register,
-            read_at=previous.read_at if previous else (task.read_at or now), value=value, source=source,
-            revision=(previous.revision + 1) if previous else 0, estimated=estimated, task=task,
-            entered_by=actor.user, corrects=previous, note=note[:200], recorded_at=now)
-        # the key (meter, register, read_at, source, revision) must be free: step the revision past any taken one
-        while RegisterRead.objects.filter(meter_id=read.meter_id, register=register, read_at=read.read_at,
-                                          source=source, revision=read.revision).exists():
-            read.revision += 1
-        read.save()
-        if previous is not None:
-            RegisterRead.objects.filter(pk=previous.pk).update(status=RegisterRead.Status.SUPERSEDED)
-        written.append(read)
-    return written
+    registers = {**(previous.registers() if previous is not None else {}), **values}
+    if previous is not None:
+        where = {"metering_point_id": previous.metering_point_id, "meter_id": previous.meter_id,
+                 "read_at": previous.read_at}
+    else:
+        where = {"metering_point_id": task.metering_point_id, "meter_id": task.meter_id,
+                 "read_at": task.read_at or now}
+    return write_revision(previous, registers, **where, source=source, estimated=estimated, task=task,
+                          entered_by=actor.user, note=note[:200], recorded_at=now)
 
 
 @transaction.atomic
@@ -115,13 +121,14 @@ def correct(actor: Actor, exc: ReadException, *, values: dict, reason: str) -> R
     if task.meter is None:
         raise InvalidTransition(_("No meter is installed on this metering point for the plan's read date."))
     parsed = parse_register_values(task.meter, values) if "total" in values else _partial(task, values)
-    reads = _write_task_reads(actor, task, parsed, source=Source.CORRECT, estimated=False, note=reason)
+    previous = read_to_correct(task, exc)
+    before = previous.registers() if previous is not None else {}
+    read = _write_task_read(actor, task, previous, parsed, source=Source.CORRECT, estimated=False, note=reason)
     if task.status in (TaskStatus.PENDING, TaskStatus.UNREADABLE):
         ReadingTask.objects.filter(pk=task.pk).update(status=TaskStatus.READ, source=Source.CORRECT,
-                                                      read_at=reads[0].read_at, unreadable_reason="")
+                                                      read_at=read.read_at, unreadable_reason="")
     audit.record(actor, action="reading.correct", obj=task, grant=grant, org=exc.plan.org, reason=reason,
-                 changes={"reads": {r.register: [str(r.corrects.value) if r.corrects else None, str(r.value)]
-                                    for r in reads}})
+                 changes={"reads": {r: [str(before[r]) if r in before else None, str(v)] for r, v in parsed.items()}})
     exc = _resolve(actor, exc, Resolution.CORRECTED, reason, grant)
     _revalidate(task)
     return exc
@@ -171,12 +178,12 @@ def estimate(actor: Actor, exc: ReadException, *, reason: str) -> ReadException:
     result = estimate_reads([task.pk]).get(task.pk)
     if result is None or not result.readings:
         raise InvalidTransition(_("There is no history to estimate this meter from; it has to be read."))
-    reads = _write_task_reads(actor, task, result.readings, source=Source.ESTIMATE, estimated=True,
-                              note=f"{reason} — {result.method}")
+    read = _write_task_read(actor, task, read_to_correct(task, exc), result.readings, source=Source.ESTIMATE,
+                            estimated=True, note=f"{reason} — {result.method}")
     ReadingTask.objects.filter(pk=task.pk).update(status=TaskStatus.ESTIMATED, source=Source.ESTIMATE,
-                                                  read_at=reads[0].read_at)
+                                                  read_at=read.read_at)
     audit.record(actor, action="reading.estimate", obj=task, grant=grant, org=exc.plan.org, reason=reason,
-                 changes={"method": result.method, "reads": {r.register: str(r.value) for r in reads}})
+                 changes={"method": result.method, "reads": {r: str(v) for r, v in result.readings.items()}})
     exc = _resolve(actor, exc, Resolution.ESTIMATED, reason, grant)
     _revalidate(task)
     return exc

@@ -40,12 +40,19 @@ def file_format(name: str) -> str | None:
 
 
 def flag_counts(batch) -> list[tuple[str, str, int]]:
-    """(code, label, reads) per arrival flag: from the delivery's summary, else from one grouped query of its reads."""
-    counts: dict[str, int] = dict((batch.summary or {}).get("flags") or {})
+    """(code, label, reads) per arrival check: from the delivery's summary, else from one grouped query of its reads.
+
+    A check failed by a register is stored ``code:register`` (``lower:peak``); it is counted
+    under its code, once per read however many of the read's registers failed it.
+    """
+    counts: dict[str, int] = {}
+    for code, n in ((batch.summary or {}).get("flags") or {}).items():
+        code = code.split(":", 1)[0]
+        counts[code] = counts.get(code, 0) + n
     if not counts and batch.rows_flagged:
         for flags, n in (RegisterRead.objects.filter(batch=batch).exclude(flags="").values("flags")
                          .annotate(n=Count("id")).values_list("flags", "n")):
-            for code in filter(None, flags.split(",")):
+            for code in {f.split(":", 1)[0] for f in flags.split(",") if f}:
                 counts[code] = counts.get(code, 0) + n
     labels = dict(Check.choices)
     return [(code, str(labels.get(code, code)), n) for code, n in sorted(counts.items(), key=lambda kv: -kv[1])]

@@ -142,11 +142,14 @@ def _read_rows(plan, task, stop) -> list[dict]:
     """The task's readings beside the last ones, as the meter displays them."""
     if stop is not None:
         fill_last_reads(plan, [stop])
-    reads = {read.register: read for read in RegisterRead.objects.filter(
-        pk__in=list(selectors.effective_read_ids(task).values()))}
+    chosen = selectors.effective_read_ids(task)
+    by_id = RegisterRead.objects.in_bulk(set(chosen.values()))
+    # register → the read the validation takes it from (one read, usually, carrying every register)
+    reads = {r: by_id[read_id] for r, read_id in chosen.items()
+             if read_id in by_id and getattr(by_id[read_id], r, None) is not None}
     decimals = task.meter.decimals if task.meter_id else 2
     rows = []
-    for register, label, value in register_rows({r: read.value for r, read in reads.items()}, task.meter):
+    for register, label, value in register_rows({r: getattr(read, r) for r, read in reads.items()}, task.meter):
         places = 4 if register == "demand" else decimals
         rows.append({"register": register, "label": label, "value": value, "read": reads[register],
                      "last": shown(stop.last.get(register), places) if stop is not None else ""})
