@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, transaction
 
 from powercis.metering.models import REGISTERS
 
@@ -85,7 +85,8 @@ def wide_reads(values: pl.DataFrame, stored: pl.DataFrame | None = None) -> pl.D
                for r, code in REG_CODE.items()]
     reads = (values.group_by("meter_id", "read_at")
              .agg(pl.col("metering_point_id").first(), pl.col("est").any().alias("estimated"),
-                  pl.col("task_id").drop_nulls().first(), pl.col("photo_ref").fill_null("").max(),
+                  pl.col("task_id").drop_nulls().first(),
+                  pl.col("photo_ref").filter(pl.col("photo_ref").fill_null("") != "").first(),
                   pl.col("supplements").drop_nulls().first().alias("corrects_id"), *columns))
     flagged = values.filter(pl.col("flags") != "")
     if flagged.height:
@@ -98,7 +99,7 @@ def wide_reads(values: pl.DataFrame, stored: pl.DataFrame | None = None) -> pl.D
     # in key order: each leaf page of the unique key (and of the metering point index, whose points follow their
     # meters) is then touched once per delivery rather than once per read
     reads = reads.sort("meter_id", "read_at").with_columns(
-        pl.col("flags").fill_null("").str.slice(0, 120), pl.col("photo_ref").str.slice(0, 200),
+        pl.col("flags").fill_null("").str.slice(0, 120), pl.col("photo_ref").fill_null("").str.slice(0, 200),
         revision=pl.lit(0, pl.Int64))
     if stored is None or reads["corrects_id"].is_null().all():
         return reads
@@ -117,8 +118,6 @@ def write(reads: pl.DataFrame, constants: Constants) -> pl.DataFrame | None:
     The caller holds a transaction; the first attempt runs in a savepoint so that a lost
     race only redoes the write.
     """
-    from django.db import transaction
-
     lost = None
     sid = transaction.savepoint()
     try:
