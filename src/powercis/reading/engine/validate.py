@@ -30,7 +30,8 @@ loaded once per distinct org and period).  One run:
    touches only rows that change, and, when whole plans were validated, the plans'
    ``validated_at``.
 
-Reading is done in one pass over the reads table (``effective_reads_of``): the reads
+Reading is done in one query (``effective_reads_of``; on PostgreSQL two scans that do not
+grow with the history, see ``_fetch_reads_postgresql``): the reads
 entered for the tasks and their earlier tasks (every register for the latest earlier
 task of each point, the reads with a total and only their total for the deeper history
 and last year's), and the collection reads of the remote tasks' meters inside the merged

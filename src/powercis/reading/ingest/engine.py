@@ -50,8 +50,8 @@ each vectorised over the whole delivery:
      (``reading.engine.validate``), applied read by read;
    * ``tou_sum`` — at one meter and time with the total and every TOU register the meter
      has (at least two): |total − Σ TOU| (modulo the register range, registers roll over
-     independently) above ``tou_tolerance_lsb × (n − 1)`` last digits of the meter; the
-     flag is put on the total;
+     independently) above ``tou_tolerance_lsb × (n − 1)`` last digits of the meter; a
+     flag of the read (counted once, on the total's value);
    * ``reverse`` — the reverse register went up on an account whose usage category is
      not a generation one (``POWERCIS_GENERATION_USAGE_CATEGORIES``) and whose industry is
      not power generation: a flag for the period validation, which decides.
