@@ -35,6 +35,8 @@ import polars as pl
 from django.conf import settings
 from django.db import connection
 
+from powercis.metering.models import REGISTERS
+
 DEC = pl.Decimal(38, 4)
 UTC_TS = pl.Datetime("us", "UTC")
 
@@ -252,26 +254,21 @@ def register_struct(json_column: str, registers: Sequence[str]) -> pl.Expr:
 # ---------------------------------------------------------------------------
 # reads: one row per meter and instant in the database, one row per register in the engines
 
-#: the register columns of ``reading_registerread``, in the order of ``metering.models.REGISTERS``
-READ_REGISTERS = ("total", "sharp", "peak", "flat", "valley", "reactive", "demand", "reverse")
+#: the register columns of ``reading_registerread`` as :func:`fetch` kinds, ``v_<register>`` decimals
+REGISTER_KINDS = {f"v_{r}": "dec" for r in REGISTERS}
 
 
-def register_columns(alias: str, registers: Sequence[str] = READ_REGISTERS) -> list[tuple[str, str, str]]:
+def register_columns(alias: str, registers: Sequence[str] = REGISTERS) -> list[tuple[str, str, str]]:
     """The register columns of a read, for :func:`query` or :func:`select_list`, as ``v_<register>`` decimals."""
     return [(f"v_{r}", f"{alias}.{r}", "dec") for r in registers]
 
 
-def has_any_register(alias: str, registers: Sequence[str]) -> str:
-    """SQL condition: the read has at least one of the registers."""
-    return "(" + " OR ".join(f"{alias}.{r} IS NOT NULL" for r in registers) + ")"
-
-
-def long_reads(frame: pl.DataFrame, registers: Sequence[str] = READ_REGISTERS) -> pl.DataFrame:
+def long_reads(frame: pl.DataFrame, registers: Sequence[str] = REGISTERS) -> pl.DataFrame:
     """A frame of reads with ``v_<register>`` columns as one row per register the read has.
 
     The other columns are repeated on each row; ``register`` is the register's name and
-    ``value`` its decimal; registers the read does not have (null) give no row.  The order
-    is the frame's, then the register order.
+    ``value`` its decimal; registers the read does not have (null) give no row.  Rows come
+    register by register (every total first), each register in the frame's order.
     """
     present = [r for r in registers if f"v_{r}" in frame.columns]
     keep = [c for c in frame.columns if not c.startswith("v_")]

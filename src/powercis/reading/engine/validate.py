@@ -188,7 +188,7 @@ READ_COLUMNS = {"task_id": "int", "read_id": "int", "register": "str", "value": 
 #: the reads as fetched: one row per read (meter and instant) with a ``v_<register>`` column per register;
 #: ``frames.long_reads`` turns them into READ_COLUMNS, one row per register the read has
 WIDE_READ_COLUMNS = {"task_id": "int", "read_id": "int", "read_at": "ts", "estimated": "bool", "source": "str",
-                     "revision": "int", "meter_id": "int", **{f"v_{r}": "dec" for r in frames.READ_REGISTERS}}
+                     "revision": "int", "meter_id": "int", **frames.REGISTER_KINDS}
 TARGET_SCHEMA = {"task_id": pl.Int64, "meter_id": pl.Int64, "method": pl.Utf8, "scheduled_on": pl.Date,
                  "all_registers": pl.Boolean}
 

@@ -687,7 +687,7 @@ class Delivery:
     # --- 4. against the database ---------------------------------------------------------
 
     STORED_KINDS = {"read_id": "int", "meter_id": "int", "at": "ts", "source": "str", "revision": "int",
-                    "status": "str", **{f"v_{r}": "dec" for r in REGISTERS}}
+                    "status": "str", **frames.REGISTER_KINDS}
     KEY_COLUMNS = {"meter_id": "bigint", "lo": "timestamptz", "hi": "timestamptz", "n": "integer"}
 
     def _stored_columns(self, alias: str = "r") -> str:

@@ -287,7 +287,7 @@ def insert_reads(frame: pl.DataFrame, constants: Constants, table: str = "readin
         raw.executemany(sql, values.slice(start, SQLITE_ROWS).iter_rows())
 
 
-LOST_KINDS = {"meter_id": "int", "at": "ts", **{f"v_{r}": "dec" for r in REGISTERS}}
+LOST_KINDS = {"meter_id": "int", "at": "ts", **frames.REGISTER_KINDS}
 
 
 def write_ignoring_conflicts(frame: pl.DataFrame, constants: Constants) -> pl.DataFrame:
