@@ -164,13 +164,34 @@ class Scope:
         self.plan_ids = sorted({int(p) for p in plan_ids}) if plan_ids is not None else None
         # a month has thousands of plans: as a table (not an array the planner probes element by element)
         self.ids = IdSet(self.plan_ids) if plan_ids is not None else IdSet(task_ids)
+        self.points: IdSet | None = None
 
     def __enter__(self) -> Scope:
         self.ids.__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
+        if self.points is not None:
+            self.points.__exit__(*exc)
         self.ids.__exit__(*exc)
+
+    def keep_points(self, tasks: pl.DataFrame) -> None:
+        """Keep the metering points of the scope's tasks (just loaded) as a set for the loads that follow.
+
+        History, installations and meters are all selected by point: given the points as
+        a table, each of those queries reads its own table once instead of scanning the
+        tasks table again to find the scope's points (a month-end: three scans of every
+        period's tasks saved).
+        """
+        if self.points is not None:
+            self.points.__exit__(None, None, None)
+        self.points = IdSet(tasks["metering_point_id"]).__enter__()
+
+    def point_where(self, expr: str) -> tuple[str, list]:
+        """SQL condition: ``expr`` is one of the scope's metering points (after :meth:`keep_points`)."""
+        if self.points is None:
+            raise RuntimeError("the scope's tasks have not been loaded")
+        return self.points.where(expr)
 
     @property
     def task_set(self) -> IdSet | None:
@@ -279,16 +300,22 @@ def effective_reads_of(targets: pl.DataFrame) -> pl.DataFrame:
     wide = pl.concat([own, taken])
     if wide.height == 0:
         return empty
-    reads = (frames.long_reads(wide)
-             .filter(pl.col("all_registers") | (pl.col("register") == "total"))
-             .select(*READ_COLUMNS, "origin"))
+    # a total-only target keeps its read's total: the other registers are blanked before the reads are turned
+    # into one row per register (a blank register gives no row), rather than made into rows and dropped
+    wide = wide.with_columns([pl.when(pl.col("all_registers")).then(pl.col(f"v_{r}")).alias(f"v_{r}")
+                              for r in ALL_REGISTERS if r != "total"])
+    # usually one valid read per task; a task with several (entered twice, corrected per register) keeps per
+    # register the latest (then revision, id) — decided on the few tasks concerned, not on every register row
+    several = wide["task_id"].is_duplicated()
+    if several.any():
+        latest = (frames.long_reads(wide.filter(several)).sort("read_at", "revision", "read_id")
+                  .unique(["task_id", "register"], keep="last"))
+        reads = pl.concat([frames.long_reads(wide.filter(~several)), latest])
+    else:
+        reads = frames.long_reads(wide)
     if reads.height == 0:
         return empty
-    # usually one valid read per task and register; where there are more, the latest (then revision, id) counts
-    repeated = pl.struct("task_id", "register").is_duplicated()
-    latest = (reads.filter(repeated).sort("read_at", "revision", "read_id")
-              .unique(["task_id", "register"], keep="last"))
-    return pl.concat([reads.filter(~repeated), latest]).drop("revision")
+    return reads.select(*READ_COLUMNS, "origin").drop("revision")
 
 
 def _fetch_reads_by_index(targets: pl.DataFrame, remote: pl.DataFrame, in_windows: str, span_params: list):
@@ -395,15 +422,31 @@ def _read_select(alias: str, task_expr: str) -> str:
     ])
 
 
+#: the plan's columns every task of it carries: loaded once per plan and joined, not sent once per task
+PLAN_COLUMNS = [("plan_id", "p.id", "int"), ("period", "p.period", "date"), ("scheduled_on", "p.scheduled_on", "date"),
+                ("org_id", "p.org_id", "int"), ("org_path", "p.org_path", "str"), ("company_id", "p.company_id", "int"),
+                ("cycle", "rt.cycle", "str"), ("method", "rt.method", "str")]
+
+
+def _plans(scope: Scope) -> pl.DataFrame:
+    """The plans of the scope's tasks, with their route's cycle and reading method."""
+    if scope.plan_ids is not None:
+        condition, params = scope.ids.where("p.id")
+    else:
+        task_condition, params = scope.where("t")
+        condition = f"p.id IN (SELECT t.plan_id FROM reading_readingtask t WHERE {task_condition})"
+    return frames.query(PLAN_COLUMNS, "FROM reading_readingplan p JOIN reading_readingroute rt ON rt.id = p.route_id"
+                        f" WHERE {condition}", params)
+
+
 def _tasks(scope: Scope) -> pl.DataFrame:
+    """The scope's tasks with their plan, metering point and account as of the read day; keeps their points."""
     condition, params = scope.where("t")
-    return frames.query(
+    tasks = frames.query(
         [("task_id", "t.id", "int"), ("plan_id", "t.plan_id", "int"), ("metering_point_id", "t.metering_point_id", "int"),
          ("account_id", "t.account_id", "int"), ("task_meter_id", "t.meter_id", "int"), ("status", "t.status", "str"),
          ("check_status", "t.check_status", "str"), ("unreadable_reason", "t.unreadable_reason", "str"),
-         ("task_read_at", "t.read_at", "ts"), ("task_source", "t.source", "str"), ("period", "p.period", "date"),
-         ("scheduled_on", "p.scheduled_on", "date"), ("org_id", "p.org_id", "int"), ("org_path", "p.org_path", "str"),
-         ("company_id", "p.company_id", "int"), ("cycle", "rt.cycle", "str"), ("method", "rt.method", "str"),
+         ("task_read_at", "t.read_at", "ts"), ("task_source", "t.source", "str"),
          ("multiplier", "mp.multiplier", "dec"), ("point_usage", "mp.usage_category", "str"),
          ("account_status", "COALESCE(v.status, a.status)", "str"),
          ("contract_capacity", "COALESCE(v.contract_capacity, a.contract_capacity)", "dec"),
@@ -411,43 +454,58 @@ def _tasks(scope: Scope) -> pl.DataFrame:
          ("usage_category", "COALESCE(v.usage_category, a.usage_category)", "str"),
          ("industry_class", "a.industry_class", "str")],
         "FROM reading_readingtask t JOIN reading_readingplan p ON p.id = t.plan_id"
-        " JOIN reading_readingroute rt ON rt.id = p.route_id"
         " JOIN metering_meteringpoint mp ON mp.id = t.metering_point_id"
         " LEFT JOIN customers_account a ON a.id = t.account_id"
         " LEFT JOIN customers_accountversion v ON v.account_id = t.account_id AND v.valid_from <= p.scheduled_on"
         "  AND (v.valid_to IS NULL OR v.valid_to > p.scheduled_on)"
         f" WHERE {condition}", params,
-    ).unique("task_id", keep="first", maintain_order=True).with_columns(
+    ).unique("task_id", keep="first", maintain_order=True).join(_plans(scope), on="plan_id", how="left").with_columns(
         pl.col("multiplier").fill_null(Decimal(1)), pl.col("contract_capacity").fill_null(Decimal(0)),
         pl.col("running_capacity").fill_null(Decimal(0)),
         *[pl.col(c).fill_null("") for c in ("point_usage", "account_status", "usage_category", "industry_class",
                                            "unreadable_reason", "task_source")])
+    scope.keep_points(tasks)
+    return tasks
 
 
 def _history(scope: Scope, periods: list[dt.date], months_back: int) -> pl.DataFrame:
-    """Earlier tasks of the scope's points: the recent ones and those around the same period last year."""
-    condition, params = scope.where("s")
+    """Earlier tasks of the scope's points: the recent ones and those around the same period last year.
+
+    The tasks come with their plan's id only; the plans of those periods (a few thousand
+    rows) are read once and joined here, rather than their period, read day and method
+    being sent once per task.
+    """
+    condition, params = scope.point_where("t.metering_point_id")
     first, last = min(periods), max(periods)
-    return frames.query(
-        [("hist_task_id", "t.id", "int"), ("metering_point_id", "t.metering_point_id", "int"),
-         ("hist_period", "p.period", "date"), ("hist_meter_id", "t.meter_id", "int"), ("hist_method", "rt.method", "str"),
+    in_periods = "((p.period >= %s AND p.period < %s) OR (p.period >= %s AND p.period <= %s))"
+    period_params = [add_months(first, -months_back), last, add_months(first, -14), add_months(last, -12)]
+    plans = frames.query(
+        [("plan_id", "p.id", "int"), ("hist_period", "p.period", "date"), ("hist_method", "rt.method", "str"),
          ("hist_scheduled_on", "p.scheduled_on", "date")],
-        "FROM reading_readingtask t JOIN reading_readingplan p ON p.id = t.plan_id"
-        " JOIN reading_readingroute rt ON rt.id = p.route_id"
-        f" WHERE t.metering_point_id IN (SELECT s.metering_point_id FROM reading_readingtask s WHERE {condition})"
-        " AND ((p.period >= %s AND p.period < %s) OR (p.period >= %s AND p.period <= %s))",
-        [*params, add_months(first, -months_back), last, add_months(first, -14), add_months(last, -12)])
+        f"FROM reading_readingplan p JOIN reading_readingroute rt ON rt.id = p.route_id WHERE {in_periods}",
+        period_params)
+    tasks = frames.query(
+        [("hist_task_id", "t.id", "int"), ("metering_point_id", "t.metering_point_id", "int"),
+         ("plan_id", "t.plan_id", "int"), ("hist_meter_id", "t.meter_id", "int")],
+        f"FROM reading_readingtask t WHERE {condition}"
+        f" AND t.plan_id IN (SELECT p.id FROM reading_readingplan p WHERE {in_periods})", [*params, *period_params])
+    return tasks.join(plans, on="plan_id").select("hist_task_id", "metering_point_id", "hist_period", "hist_meter_id",
+                                                  "hist_method", "hist_scheduled_on")
+
+
+METER_COLUMNS = [("meter_id", "m.id", "int"), ("digits", "m.digits", "int"), ("decimals", "m.decimals", "int"),
+                 ("asset_no", "m.asset_no", "str")]
 
 
 def _installations(scope: Scope) -> pl.DataFrame:
-    """Every meter installation of the scope's points: which meter, from when to when (the reads come later)."""
-    condition, params = scope.where("s")
+    """Every meter installation of the scope's points — which meter, from when to when — with the meter's
+    digits, decimals and asset number (the reads come later; :func:`_meters_in` takes the meters from it)."""
+    condition, params = scope.point_where("mi.metering_point_id")
     return frames.query(
         [("installation_id", "mi.id", "int"), ("metering_point_id", "mi.metering_point_id", "int"),
          ("meter_id", "mi.meter_id", "int"), ("installed_on", "mi.installed_on", "date"),
-         ("removed_on", "mi.removed_on", "date")],
-        "FROM metering_meterinstallation mi WHERE mi.metering_point_id IN"
-        f" (SELECT s.metering_point_id FROM reading_readingtask s WHERE {condition})", params)
+         ("removed_on", "mi.removed_on", "date"), *METER_COLUMNS[1:]],
+        f"FROM metering_meterinstallation mi JOIN metering_meter m ON m.id = mi.meter_id WHERE {condition}", params)
 
 
 def installation_reads(installation_ids) -> pl.DataFrame:
@@ -485,24 +543,15 @@ def _meter_columns(meters: pl.DataFrame) -> pl.DataFrame:
         lsb=pl.col("decimals").replace_strict({d: Decimal(1).scaleb(-d) for d in range(0, 5)}, return_dtype=DEC))
 
 
-METER_COLUMNS = [("meter_id", "m.id", "int"), ("digits", "m.digits", "int"), ("decimals", "m.decimals", "int"),
-                 ("asset_no", "m.asset_no", "str")]
-
-
 def _meters(meter_ids) -> pl.DataFrame:
     with IdSet(meter_ids) as ids:
         condition, params = ids.where("m.id")
         return _meter_columns(frames.query(METER_COLUMNS, f"FROM metering_meter m WHERE {condition}", params))
 
 
-def _meters_of(scope: Scope) -> pl.DataFrame:
+def _meters_in(installs: pl.DataFrame) -> pl.DataFrame:
     """The meters ever installed on the scope's points (every meter a task or a read of them can name)."""
-    condition, params = scope.where("s")
-    return _meter_columns(frames.query(
-        METER_COLUMNS,
-        "FROM metering_meter m WHERE m.id IN (SELECT mi.meter_id FROM metering_meterinstallation mi"
-        f" WHERE mi.metering_point_id IN (SELECT s.metering_point_id FROM reading_readingtask s WHERE {condition}))",
-        params))
+    return _meter_columns(installs.select([name for name, _e, _k in METER_COLUMNS]).unique("meter_id"))
 
 
 def _resolved(scope: Scope) -> pl.DataFrame:
@@ -644,7 +693,7 @@ def load_context(scope: Scope, *, now: dt.datetime, seconds: dict[str, float] | 
         start_reads = pl.concat([start_reads.join(deeper, on="task_id", how="anti"), effective_reads_of(more)])
     lap("load history")
     installs = _installations(scope)
-    meters = _meters_of(scope)
+    meters = _meters_in(installs)
     lap("load installations and meters")
     ctx = _assemble(tasks.join(last_year, on="task_id", how="left"), end, chain, start_reads, installs, meters,
                     levels)
