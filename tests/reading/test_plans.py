@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from powercis.core.models import Org
@@ -139,6 +140,19 @@ def test_rerunning_adds_only_what_is_missing():
     assert third.tasks_created == 1
     plan = ReadingPlan.objects.get(route=route, period=OCT)
     assert plan.tasks_due == 2 and plan.tasks.filter(metering_point=newcomer).exists()
+
+
+def test_the_database_refuses_a_second_task_for_a_point_in_a_plan():
+    route = factory.route(code="RT-U")
+    _a, point, meter = factory.metered_account(route="RT-U", order=1)
+    plan = plan_month(route, OCT)
+    task = plan.tasks.get()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReadingTask.objects.create(plan=plan, metering_point=point, meter=meter, seq=9)
+    # the same point in another month's plan is another task
+    november = plan_month(route, dt.date(2026, 11, 1))
+    assert list(ReadingTask.objects.filter(metering_point=point).order_by("plan__period")
+                .values_list("plan_id", flat=True)) == [task.plan_id, november.pk]
 
 
 def test_a_released_plan_is_left_alone():
