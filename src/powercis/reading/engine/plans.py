@@ -116,26 +116,34 @@ def _ensure_plans(routes: list[dict], period: dt.date, now: dt.datetime) -> tupl
     return plans, len(missing)
 
 
-def _points(company_id: int, codes: list[str]) -> pl.DataFrame:
+POINT_COLUMNS = ["metering_point_id", "account_id", "route_code", "seq", "deduction", "opened_on"]
+INSTALLATION_COLUMNS = ["metering_point_id", "meter_id", "installed_on", "removed_on", "installation_id"]
+
+
+def _points_and_installations(company_id: int, codes: list[str], latest: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The settlement points of open accounts on the routes ``codes``, and their meter installations up to ``latest``.
+
+    One query, the points with their installations left-joined (a point has one, or two
+    around a meter change), split here: the metering points are read once for both.
+    """
     code_sql, code_params = frames.text_condition("a.reading_route_code", codes)
-    return frames.query(
+    rows = frames.query(
         [("metering_point_id", "mp.id", "int"), ("account_id", "mp.account_id", "int"),
          ("route_code", "a.reading_route_code", "str"), ("seq", "mp.route_order", "int"),
-         ("deduction", "mp.deduction", "str"), ("opened_on", "a.opened_on", "date")],
+         ("deduction", "mp.deduction", "str"), ("opened_on", "a.opened_on", "date"),
+         ("meter_id", "mi.meter_id", "int"), ("installed_on", "mi.installed_on", "date"),
+         ("removed_on", "mi.removed_on", "date"), ("installation_id", "mi.id", "int")],
         "FROM metering_meteringpoint mp JOIN customers_account a ON a.id = mp.account_id"
+        " LEFT JOIN metering_meterinstallation mi ON mi.metering_point_id = mp.id AND mi.installed_on <= %s"
         " WHERE a.company_id = %s AND mp.kind = 'settlement' AND mp.is_active AND a.status <> 'CLOSED'"
-        f" AND {code_sql}", [company_id, *code_params])
+        f" AND {code_sql}", [latest, company_id, *code_params])
+    points = rows.select(POINT_COLUMNS).unique("metering_point_id", maintain_order=True)
+    installs = rows.filter(pl.col("installation_id").is_not_null()).select(INSTALLATION_COLUMNS)
+    return points, installs
 
 
-def _meters_on(company_id: int, points: pl.DataFrame, latest: dt.date) -> pl.DataFrame:
+def _meters_on(points: pl.DataFrame, installs: pl.DataFrame) -> pl.DataFrame:
     """(metering_point_id, scheduled_on) → the meter installed on that date."""
-    installs = frames.query(
-        [("metering_point_id", "mi.metering_point_id", "int"), ("meter_id", "mi.meter_id", "int"),
-         ("installed_on", "mi.installed_on", "date"), ("removed_on", "mi.removed_on", "date"),
-         ("installation_id", "mi.id", "int")],
-        "FROM metering_meterinstallation mi JOIN metering_meteringpoint mp ON mp.id = mi.metering_point_id"
-        " WHERE mp.company_id = %s AND mp.kind = 'settlement' AND mp.is_active AND mi.installed_on <= %s",
-        [company_id, latest])
     return (
         points.select("metering_point_id", "scheduled_on")
         .join(installs, on="metering_point_id")
@@ -200,8 +208,11 @@ def generate_plans(*, company_id: int, period: dt.date, route_ids=None, now: dt.
         "route_code": [code_of[p["route_id"]] for p in open_plans],
         "scheduled_on": pl.Series([p["scheduled_on"] for p in open_plans], dtype=pl.Date),
     }, schema={"plan_id": pl.Int64, "route_code": pl.Utf8, "scheduled_on": pl.Date})
+    installs = None
     if open_plans:
-        points = (_points(company_id, list(plan_frame["route_code"])).join(plan_frame, on="route_code")
+        points, installs = _points_and_installations(company_id, list(plan_frame["route_code"]),
+                                                     plan_frame["scheduled_on"].max())
+        points = (points.join(plan_frame, on="route_code")
                   # an account connected after the read date has nothing to read yet
                   .filter(pl.col("opened_on") <= pl.col("scheduled_on")))
         existing = frames.fetch(*_existing_tasks_sql([p["id"] for p in open_plans]),
@@ -210,7 +221,7 @@ def generate_plans(*, company_id: int, period: dt.date, route_ids=None, now: dt.
     else:
         points = pl.DataFrame()
     if points.height:
-        meters = _meters_on(company_id, points, plan_frame["scheduled_on"].max())
+        meters = _meters_on(points, installs)
         last_reads = _last_read_dates(company_id, period, points)
         tasks = (
             points.join(meters, on=["metering_point_id", "scheduled_on"], how="left")
@@ -223,7 +234,8 @@ def generate_plans(*, company_id: int, period: dt.date, route_ids=None, now: dt.
                 prev_read_on=pl.coalesce("last_read_on", "installed_on"),
                 source=pl.lit(""), unreadable_reason=pl.lit(""), photo_ref=pl.lit(""),
             )
-            # in the order of the points: their indexes (point, account, meter) then grow at the end
+            # in the order of the points: the unique key (point, plan) and the account's index are then written
+            # leaf after leaf rather than at random
             .sort("metering_point_id", "plan_id")
         )
         report.tasks_created = insert_frame("reading_readingtask", tasks)
