@@ -251,6 +251,30 @@ def test_arrival_flags_tell_lower_from_rollover_from_implausible():
     assert later.summary["flags"] == {"lower": 1}
 
 
+def test_stored_reads_are_found_whether_the_previous_read_is_yesterdays_or_weeks_old():
+    """The stored reads of a delivery's meters: those under its times (duplicates) and each meter's latest before.
+
+    On PostgreSQL a delivery spanning a few days has them from one scan of the last few
+    days' reads; a meter read weeks ago has none there and is looked up through the index.
+    """
+    make_meter = factory.metered_account
+    _a, _p, daily = make_meter(registers=("total",), installed_on=INSTALLED)
+    _a, _p, weeks = make_meter(registers=("total",), installed_on=INSTALLED)
+    _a, _p, rising = make_meter(registers=("total",), installed_on=INSTALLED)
+    deliver(csv(f"{daily.asset_no},total,2026-01-20,100", f"{daily.asset_no},total,2026-01-21,110",
+                f"{weeks.asset_no},total,2026-01-06,300", f"{rising.asset_no},total,2026-01-06,300"))
+    batch = deliver(csv(
+        f"{daily.asset_no},total,2026-01-21,110",   # stored already: a duplicate
+        f"{daily.asset_no},total,2026-01-22,105",   # below yesterday's 110 (not the 100 of the day before)
+        f"{weeks.asset_no},total,2026-01-22,250",   # below the 300 of 16 days before
+        f"{rising.asset_no},total,2026-01-22,400",  # 100 kWh in 16 days: fine
+    )).batch
+    assert (batch.rows_accepted, batch.rows_duplicate, batch.summary["flags"]) == (3, 1, {"lower": 2})
+    assert stored(daily)[-1] == ("2026-01-22 00:00", Decimal("105.0000"), "lower:total")
+    assert stored(weeks)[-1] == ("2026-01-22 00:00", Decimal("250.0000"), "lower:total")
+    assert stored(rising)[-1] == ("2026-01-22 00:00", Decimal("400.0000"), "")
+
+
 def test_the_plausibility_cap_follows_capacity_and_multiplier(settings):
     """630 kVA × 24 h = 15,120 kWh a day; a register behind a 3000 multiplier may move 5.04 a day."""
     _a, point, meter = factory.metered_account(industrial=True, registers=("total",), installed_on=INSTALLED)

@@ -27,8 +27,11 @@ each vectorised over the whole delivery:
    reading twice in the delivery is accepted once and counted as a duplicate.
 4. **Duplicates.**  A read is stored once per (meter, read_at, source, revision): one
    row per meter and instant with the registers as columns.  The delivery's meters (with
-   their first and last time) go into a temporary table joined once on the unique index,
-   which also brings the latest valid read before each meter's first time.  A value the
+   their first and last time) go into a temporary table joined once with the reads stored
+   in those times, which also brings the latest valid read before each meter's first
+   time — on PostgreSQL, for a delivery of a few days, from one scan of the last days'
+   reads through the BRIN index on ``read_at``; otherwise, or for a meter not read in
+   those days, through the unique index.  A value the
    read under its key (the latest revision of the delivery's source) already has is a
    duplicate and is not written; a register that read lacks is a supplement (补采): the
    read is written again as its next revision with the stored registers and the new
@@ -119,6 +122,11 @@ TOU_CODES = [REG_CODE[r] for r in TOU_REGISTERS]
 TOU_MASK = sum(1 << c for c in TOU_CODES)
 TOTAL, DEMAND, REVERSE = REG_CODE["total"], REG_CODE["demand"], REG_CODE["reverse"]
 MAX_INTEGER_DIGITS = 12  # the register columns of RegisterRead are numeric(16, 4)
+#: how far before a delivery's first time its meters' previous reads are looked for in one scan (PostgreSQL);
+#: a meter without a read in it is looked up through the index
+STORED_LOOKBACK = dt.timedelta(days=3)
+#: a delivery spanning more time than this has its stored reads looked up meter by meter through the index
+WINDOW_MAX_SPAN = dt.timedelta(days=31)
 UTC_US = pl.Datetime("us", "UTC")
 OPTIONAL_TEXT = ("photo_ref", "reject_code", "reject_reason")
 _names = itertools.count(1)
@@ -708,6 +716,8 @@ class Delivery:
         """
         if keys.height == 0:
             return frames.empty(self.STORED_KINDS)
+        if frames.postgres() and keys["hi"].max() - keys["lo"].min() <= WINDOW_MAX_SPAN:
+            return self._stored_in_window(keys)
         if not frames.postgres() or keys["n"].max() > 1:
             with TempTable("keys", keys, self.KEY_COLUMNS) as table:
                 return self._stored_exact(table)
@@ -729,6 +739,48 @@ class Delivery:
         with TempTable("keys", keys.join(unsure, on="meter_id"), self.KEY_COLUMNS) as table:
             return pl.concat([found, self._stored_exact(table)])
 
+    def _latest_before_sql(self, table: str) -> str:
+        """PostgreSQL: each meter's latest valid read before its range, one backward probe of the unique index."""
+        return (f"SELECT {self._stored_columns()} FROM {table} k CROSS JOIN LATERAL ("
+                " SELECT * FROM reading_registerread p WHERE p.meter_id = k.meter_id"
+                " AND p.read_at < k.lo AND p.status = 'valid' ORDER BY p.read_at DESC LIMIT 1) r")
+
+    def _stored_in_window(self, keys: pl.DataFrame) -> pl.DataFrame:
+        """PostgreSQL, a delivery spanning a few days: one scan of the stored reads of its span, not two probes a meter.
+
+        The reads from ``STORED_LOOKBACK`` before the delivery's first time to its last are
+        read through the BRIN index on ``read_at`` (reads are stored in the order they
+        arrive, so those are the blocks of the last deliveries) and hash-joined to the
+        delivery's meters; each meter keeps the reads of its own range and the latest valid
+        one before it.  A meter with no valid read in the look-back (read monthly, or new)
+        is probed for its latest one through the unique index, as before.  For a head-end
+        delivering daily reads every meter has yesterday's, and the scan replaces about
+        200,000 index probes for 100,000 meters.
+        """
+        start, end = keys["lo"].min() - STORED_LOOKBACK, keys["hi"].max()
+        with TempTable("keys", keys, self.KEY_COLUMNS) as table:
+            with connection.cursor() as cursor:
+                # the planner's statistics lag behind the last deliveries' COPY: make it take the BRIN index
+                cursor.execute("SET LOCAL enable_seqscan = off")
+            try:
+                window = frames.fetch(
+                    f"SELECT {self._stored_columns()}, k.lo AS lo FROM {table} k"
+                    " JOIN reading_registerread r ON r.meter_id = k.meter_id"
+                    " WHERE r.read_at >= %s AND r.read_at <= %s AND r.read_at <= k.hi", [start, end],
+                    {**self.STORED_KINDS, "lo": "ts"})
+            finally:
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL enable_seqscan = on")
+            in_range = window.filter(pl.col("at") >= pl.col("lo"))
+            before = (window.filter((pl.col("at") < pl.col("lo")) & (pl.col("status") == "valid"))
+                      .sort("at").unique("meter_id", keep="last"))
+            missing = keys.join(before.select("meter_id"), on="meter_id", how="anti")
+            found = pl.concat([in_range, before]).drop("lo")
+            if missing.height == 0:
+                return found
+        with TempTable("keys", missing, self.KEY_COLUMNS) as table:
+            return pl.concat([found, frames.fetch(self._latest_before_sql(table), [], self.STORED_KINDS)])
+
     def _stored_exact(self, table: str) -> pl.DataFrame:
         """The reads in each meter's range and the latest valid one before it: two index probes per meter."""
         if frames.postgres():
@@ -738,10 +790,7 @@ class Delivery:
                 f"SELECT {self._stored_columns()} FROM {table} k CROSS JOIN LATERAL ("
                 " SELECT * FROM reading_registerread r WHERE r.meter_id = k.meter_id"
                 " AND r.read_at >= k.lo AND r.read_at <= k.hi OFFSET 0) r"
-                f" UNION ALL SELECT {self._stored_columns()} FROM {table} k CROSS JOIN LATERAL ("
-                " SELECT * FROM reading_registerread p WHERE p.meter_id = k.meter_id"
-                " AND p.read_at < k.lo AND p.status = 'valid' ORDER BY p.read_at DESC LIMIT 1) r",
-                [], self.STORED_KINDS)
+                f" UNION ALL {self._latest_before_sql(table)}", [], self.STORED_KINDS)
         # SQLite compares Django's datetime text: a stored time written with a fraction of a second sorts after
         # the same second written without; '~' sorts after any fraction
         hi = "(k.hi || '~')"
