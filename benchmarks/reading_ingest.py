@@ -15,10 +15,20 @@ Then measures the physical limit on the same machine: the binary COPY of one del
 accepted rows into a table of the same columns without any index (and with only the
 table's indexes, no foreign keys), which is what any ingest into this schema has to pay.
 
+With ``--concurrent N`` each delivery is split by meter into N files, as head-ends deliver
+per region, and the N files are ingested at the same time by N worker processes, each with
+its own connection and transaction (as N uploads, API calls or ``powercis reads ingest``
+runs would be); the rate is then all the reads of the N files over the time from the first
+start to the last commit.  One delivery alone leaves a core idle for much of its time: the
+server is idle while the engine works on the delivery in Polars, the engine while the
+server writes it.
+
 Prints the machine, the PostgreSQL settings that matter, per-run figures (reads/s), the
 median per format, the time per phase and the limits.  Run from the repository root:
 
     .venv/bin/python benchmarks/reading_ingest.py --database-url postgres://postgres@127.0.0.1:5432/postgres
+    .venv/bin/python benchmarks/reading_ingest.py --database-url postgres://postgres@127.0.0.1:5432/postgres \
+        --concurrent 2
     .venv/bin/python benchmarks/reading_ingest.py --accounts 5000 --days 5          # SQLite, a scratch file
 
 PostgreSQL: the URL names the server and login; the scratch database ``bench_ingest``
@@ -55,6 +65,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--bad-share", type=float, default=0.02, help="share of bad rows added (default 0.02)")
     parser.add_argument("--skip-limit", action="store_true", help="do not measure the physical COPY limit")
+    parser.add_argument("--concurrent", type=int, default=1,
+                        help="split each delivery by meter into this many files ingested at the same time by as "
+                             "many processes (default 1: one file, in this process)")
     return parser.parse_args()
 
 
@@ -233,6 +246,61 @@ def copy_limit(accepted) -> list[tuple[str, int, int, float]]:
     return results
 
 
+# --- concurrent deliveries ------------------------------------------------------------------
+
+
+def setup_worker() -> None:
+    """A worker process is started fresh (Polars' thread pool does not survive a fork): set Django up in it,
+    from the environment the benchmark set (settings, scratch database)."""
+    from django.apps import apps
+
+    if not apps.ready:
+        import django
+
+        django.setup()
+
+
+def ingest_part(org_id: int, path: str, now_iso: str) -> dict:
+    """Ingest one file in a worker process (its own connection); the batch's counts and phases."""
+    setup_worker()
+    from powercis.core.context import Actor
+    from powercis.core.models import Org
+    from powercis.reading.ingest import ingest_file
+
+    started = time.perf_counter()
+    result = ingest_file(Actor.as_system("benchmark"), org=Org.objects.get(pk=org_id), source="ami",
+                         path_or_bytes=Path(path), file_name=Path(path).name,
+                         now=dt.datetime.fromisoformat(now_iso))
+    batch = result.batch
+    return figures(batch, time.perf_counter() - started)
+
+
+def figures(batch, seconds: float) -> dict:
+    """A delivery's counts and phases; ``commit`` is what ``seconds`` (the call) has beyond the batch's own time."""
+    return {"rows_total": batch.rows_total, "rows_accepted": batch.rows_accepted,
+            "rows_duplicate": batch.rows_duplicate, "rows_quarantined": batch.rows_quarantined,
+            "rows_flagged": batch.rows_flagged, "summary": batch.summary,
+            "commit": max(0.0, seconds - batch.seconds)}
+
+
+def connect_worker() -> int:
+    """Open the worker's connection before the clock starts (as a running worker has it)."""
+    setup_worker()
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return os.getpid()
+
+
+def split_by_meter(frame, parts: int) -> list:
+    """The delivery's rows in ``parts`` files of disjoint meters, as head-ends deliver per region."""
+    import polars as pl
+
+    part = (pl.col("meter").hash(seed=0) % parts).alias("_part")
+    return [p.drop("_part") for p in frame.with_columns(part).partition_by("_part", maintain_order=True)]
+
+
 # --- the run -------------------------------------------------------------------------------
 
 
@@ -273,6 +341,14 @@ def run(args: argparse.Namespace) -> None:
     print("| run | format | rows in file | MB | accepted | duplicate | quarantined | flagged | seconds | reads/s |")
     print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     flags: dict[str, int] = {}
+    pool = None
+    if args.concurrent > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(args.concurrent, mp_context=multiprocessing.get_context("spawn"))
+        for waiting in [pool.submit(connect_worker) for _n in range(args.concurrent)]:
+            waiting.result()
     month = 0
     last_accepted = None
     previous_last_day = None
@@ -281,28 +357,46 @@ def run(args: argparse.Namespace) -> None:
             first_day = FIRST_DAY + dt.timedelta(days=month * args.days)
             frame, accepted = delivery(registers, first_day, args.days, bad_share=args.bad_share,
                                        previous_day=previous_last_day, seed=args.seed + month)
-            path = work / f"reads-{month:02d}.{fmt}"
-            write_file(frame, fmt, path)
-            clock = time.perf_counter()
-            result = ingest_file(actor, org=org, source="ami", path_or_bytes=path, file_name=path.name,
-                                 now=dt.datetime.combine(first_day + dt.timedelta(days=args.days + 1), dt.time(),
-                                                         tzinfo=dt.UTC))
-            seconds = time.perf_counter() - clock
-            batch = result.batch
-            rate = batch.rows_total / seconds
-            results[fmt].append({"seconds": seconds, "rows": batch.rows_total, "rate": rate})
-            for code, n in batch.summary.get("flags", {}).items():
-                flags[code] = flags.get(code, 0) + n
-            for name, value in batch.summary.get("phases", {}).items():
-                phases[fmt].setdefault(name, []).append(value)
-            phases[fmt].setdefault("commit", []).append(max(0.0, seconds - batch.seconds))
-            print(f"| {run_no} | {fmt} | {batch.rows_total:,} | {path.stat().st_size / 1e6:.0f} | "
-                  f"{batch.rows_accepted:,} | {batch.rows_duplicate:,} | {batch.rows_quarantined:,} | "
-                  f"{batch.rows_flagged:,} | {seconds:.1f} | {rate:,.0f} |", flush=True)
-            path.unlink()
+            now = dt.datetime.combine(first_day + dt.timedelta(days=args.days + 1), dt.time(), tzinfo=dt.UTC)
+            if pool is None:
+                paths = [work / f"reads-{month:02d}.{fmt}"]
+                write_file(frame, fmt, paths[0])
+                clock = time.perf_counter()
+                result = ingest_file(actor, org=org, source="ami", path_or_bytes=paths[0], file_name=paths[0].name,
+                                     now=now)
+                seconds = time.perf_counter() - clock
+                parts = [figures(result.batch, seconds)]
+            else:
+                paths = [work / f"reads-{month:02d}-{i}.{fmt}" for i in range(args.concurrent)]
+                for part, path in zip(split_by_meter(frame, args.concurrent), paths, strict=True):
+                    write_file(part, fmt, path)
+                clock = time.perf_counter()
+                running = [pool.submit(ingest_part, org.pk, str(path), now.isoformat()) for path in paths]
+                parts = [r.result() for r in running]
+                seconds = time.perf_counter() - clock
+            total = {key: sum(p[key] for p in parts) for key in ("rows_total", "rows_accepted", "rows_duplicate",
+                                                                 "rows_quarantined", "rows_flagged")}
+            rate = total["rows_total"] / seconds
+            results[fmt].append({"seconds": seconds, "rows": total["rows_total"], "rate": rate})
+            for part in parts:
+                for code, n in part["summary"].get("flags", {}).items():
+                    flags[code] = flags.get(code, 0) + n
+                for name, value in part["summary"].get("phases", {}).items():
+                    phases[fmt].setdefault(name, []).append(value)
+                phases[fmt].setdefault("commit", []).append(part["commit"])
+            size = sum(path.stat().st_size for path in paths)
+            print(f"| {run_no} | {fmt} | {total['rows_total']:,} | {size / 1e6:.0f} | "
+                  f"{total['rows_accepted']:,} | {total['rows_duplicate']:,} | {total['rows_quarantined']:,} | "
+                  f"{total['rows_flagged']:,} | {seconds:.1f} | {rate:,.0f} |", flush=True)
+            for path in paths:
+                path.unlink()
             previous_last_day = first_day + dt.timedelta(days=args.days - 1)
             last_accepted = accepted
             month += 1
+    if pool is not None:
+        pool.shutdown()
+        print(f"each delivery in {args.concurrent} files of disjoint meters, ingested at the same time by "
+              f"{args.concurrent} processes; seconds from the first start to the last commit; phases per file")
     print(f"flags on arrival over all runs: {flags or 'none'}")
     print()
     for fmt in formats:
@@ -329,6 +423,8 @@ def run(args: argparse.Namespace) -> None:
 
 def main() -> None:
     args = parse_args()
+    if args.concurrent > 1 and not args.database_url.startswith(("postgres://", "postgresql://")):
+        raise SystemExit("--concurrent needs a PostgreSQL server (--database-url): SQLite takes one writer at a time")
     with scratch_database(args.database_url, args.scratch_db):
         run(args)
 
