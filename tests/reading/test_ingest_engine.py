@@ -287,6 +287,22 @@ def test_the_plausibility_cap_follows_capacity_and_multiplier(settings):
     assert batch.summary["flags"] == {"implausible": 1}
 
 
+def test_arrival_caps_follow_the_profile_of_the_meters_org_and_usage_category():
+    """A station's household profile allows 500 kWh a day; a delivery to the whole company applies it to the
+    station's households only (another category without capacity keeps the default 200)."""
+    from powercis.reading.models import ValidationProfile
+
+    ValidationProfile.objects.create(org=station(), usage_category="RES", valid_from=dt.date(2026, 1, 1),
+                                     values={"residential_daily_cap_kwh": "500"})
+    _a, _p, household = factory.metered_account(registers=("total",), installed_on=INSTALLED, usage_category="RES_T")
+    _a, _p, shop = factory.metered_account(registers=("total",), installed_on=INSTALLED, usage_category="CI_1")
+    batch = deliver(csv(f"{household.asset_no},total,2026-01-06,300", f"{shop.asset_no},total,2026-01-06,300"),
+                    org=Org.objects.get(code="HZ")).batch
+    assert stored(household) == [("2026-01-06 00:00", Decimal("300.0000"), "")]
+    assert stored(shop) == [("2026-01-06 00:00", Decimal("300.0000"), "implausible:total")]
+    assert batch.summary["flags"] == {"implausible": 1}
+
+
 def test_tou_sum_uses_the_register_tolerance_of_jjg_596():
     """(n − 1) × 1 last digit: four TOU registers of a 2-decimal meter may differ from the total by 0.03."""
     _a, _p, meter = factory.metered_account(registers=("total", "sharp", "peak", "flat", "valley"),

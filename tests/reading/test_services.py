@@ -320,6 +320,14 @@ def test_category_profiles_cover_the_categories_below_and_the_deeper_org_wins(ac
     assert limits("") == ("0.3", "0.3")
     profiles.save_profile(manager, org=station, valid_from=on, values={"spike_ratio": "0.6"})
     assert limits("RES_T") == ("0.6", "0.7")   # the station's own general profile is nearer than the county's RES
+    # the same for many (org, category) pairs at once, from one query of the profiles
+    other = Org.objects.get(code="HZ010102")
+    table = thresholds.profile_table([station, county, other], ["RES_T", "RES_R", "CI_1", ""], dt.date(2026, 10, 1))
+    assert {(pk, c): (str(v["spike_ratio"]), str(v["drop_ratio"])) for (pk, c), v in table.items()
+            if pk == station.pk} == {(station.pk, "RES_T"): ("0.6", "0.7"), (station.pk, "RES_R"): ("0.6", "0.3"),
+                                     (station.pk, "CI_1"): ("0.6", "0.3"), (station.pk, ""): ("0.6", "0.3")}
+    assert table == {(org.pk, c): thresholds.profile_for(org, dt.date(2026, 10, 1), c)
+                     for org in (station, county, other) for c in ("RES_T", "RES_R", "CI_1", "")}
     with pytest.raises(ValidationFailed) as bad, translation.override("en"):
         profiles.save_profile(manager, org=station, valid_from=on, usage_category="NOPE", values={"spike_ratio": "1"})
     assert [str(m) for m in bad.value.fields["usage_category"]] == [

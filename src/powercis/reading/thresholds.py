@@ -128,6 +128,30 @@ def category_chain(company_id: int, category: str, parents: dict[str, str] | Non
     return ["", *reversed(chain)]
 
 
+def _latest_profiles(queryset) -> dict[tuple[int, str], object]:
+    """(org, usage category) → the latest profile valid on the date, of the profiles in ``queryset``."""
+    chosen = {}
+    for profile in queryset.order_by("valid_from", "pk"):
+        chosen[(profile.org_id, profile.usage_category)] = profile  # the latest valid one of each wins
+    return chosen
+
+
+def _in_order(chosen: dict[tuple[int, str], object], org, chain: list[str]) -> list:
+    """The profiles of ``chosen`` that apply to ``org``'s accounts of the category whose ``chain`` is given,
+    weakest first: by the org's depth from the root, then by the category's depth in the chain."""
+    depth = {org_id: i for i, org_id in enumerate(org.ancestor_ids)}
+    rank = {code: i for i, code in enumerate(chain)}
+    applying = [k for k in chosen if k[0] in depth and k[1] in rank]
+    return [chosen[k] for k in sorted(applying, key=lambda k: (depth[k[0]], rank[k[1]]))]
+
+
+def _values(profiles: list) -> dict[str, Decimal]:
+    values = defaults()
+    for profile in profiles:
+        values.update({k: Decimal(v) for k, v in profile.values.items() if k in BY_KEY})
+    return values
+
+
 def layers(org, on: dt.date, category: str = "", parents: dict[str, str] | None = None) -> list:
     """The profiles in force for ``org``'s accounts of ``category`` on ``on``, weakest first (see the module).
 
@@ -135,14 +159,30 @@ def layers(org, on: dt.date, category: str = "", parents: dict[str, str] | None 
     """
     from .models import ValidationProfile
 
-    depth = {org_id: i for i, org_id in enumerate(org.ancestor_ids)}
     chain = category_chain(org.company_id or org.pk, category, parents)
-    rank = {code: i for i, code in enumerate(chain)}
-    chosen: dict[tuple[int, str], ValidationProfile] = {}
-    for profile in (ValidationProfile.objects.filter(org_id__in=depth, usage_category__in=chain, valid_from__lte=on)
-                    .select_related("org").order_by("valid_from", "pk")):
-        chosen[(profile.org_id, profile.usage_category)] = profile  # the latest valid one of each wins
-    return [chosen[k] for k in sorted(chosen, key=lambda k: (depth[k[0]], rank[k[1]]))]
+    chosen = _latest_profiles(ValidationProfile.objects.filter(
+        org_id__in=org.ancestor_ids, usage_category__in=chain, valid_from__lte=on).select_related("org"))
+    return _in_order(chosen, org, chain)
+
+
+def profile_table(orgs, categories, on: dt.date) -> dict[tuple[int, str], dict[str, Decimal]]:
+    """The thresholds in force on ``on`` for every pair of the ``orgs`` (of one company) and usage ``categories``.
+
+    What :func:`profile_for` gives for one pair, for all of them from one query of the
+    profiles: a delivery of reads or a month's plans name a few hundred pairs.
+    """
+    from .models import ValidationProfile
+
+    orgs, categories = list(orgs), sorted(set(categories))
+    if not orgs:
+        return {}
+    parents = category_parents(orgs[0].company_id or orgs[0].pk)
+    chains = {category: category_chain(orgs[0].company_id or orgs[0].pk, category, parents) for category in categories}
+    chosen = _latest_profiles(ValidationProfile.objects.filter(
+        org_id__in={pk for org in orgs for pk in org.ancestor_ids},
+        usage_category__in={code for chain in chains.values() for code in chain}, valid_from__lte=on))
+    return {(org.pk, category): _values(_in_order(chosen, org, chains[category]))
+            for org in orgs for category in categories}
 
 
 def set_by(org, on: dt.date, category: str = "") -> dict[str, object]:
@@ -155,7 +195,4 @@ def set_by(org, on: dt.date, category: str = "") -> dict[str, object]:
 
 def profile_for(org, on: dt.date, category: str = "", parents: dict[str, str] | None = None) -> dict[str, Decimal]:
     """The thresholds in force for ``org``'s accounts of usage ``category`` (``""``: any) on ``on``."""
-    values = defaults()
-    for profile in layers(org, on, category, parents):
-        values.update({k: Decimal(v) for k, v in profile.values.items() if k in BY_KEY})
-    return values
+    return _values(layers(org, on, category, parents))

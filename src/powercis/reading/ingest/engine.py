@@ -50,7 +50,8 @@ each vectorised over the whole delivery:
      capacity, ``residential_daily_cap_kwh × days``, register consumption times the
      point's (current) multiplier, days being the exact time since the earlier read;
      these are the rules and thresholds of the period validation
-     (``reading.engine.validate``), applied read by read;
+     (``reading.engine.validate``), applied read by read, each meter with the
+     thresholds in force for its metering point's org and its account's usage category;
    * ``tou_sum`` — at one meter and time with the total and every TOU register the meter
      has (at least two): |total − Σ TOU| (modulo the register range, registers roll over
      independently) above ``tou_tolerance_lsb × (n − 1)`` last digits of the meter; a
@@ -122,6 +123,9 @@ TOU_CODES = [REG_CODE[r] for r in TOU_REGISTERS]
 TOU_MASK = sum(1 << c for c in TOU_CODES)
 TOTAL, DEMAND, REVERSE = REG_CODE["total"], REG_CODE["demand"], REG_CODE["reverse"]
 MAX_INTEGER_DIGITS = 12  # the register columns of RegisterRead are numeric(16, 4)
+#: the thresholds of the arrival checks, per meter (its point's org and account's usage category): frame columns
+ARRIVAL_THRESHOLDS = {"hours_per_day_cap": "t_hours", "residential_daily_cap_kwh": "t_daily_kwh",
+                      "tou_tolerance_lsb": "t_tou_lsb"}
 #: how far before a delivery's first time its meters' previous reads are looked for in one scan (PostgreSQL);
 #: a meter without a read in it is looked up through the index
 STORED_LOOKBACK = dt.timedelta(days=3)
@@ -588,12 +592,33 @@ class Delivery:
                 [("meter_id", "mi.meter_id", "int"), ("metering_point_id", "mi.metering_point_id", "int"),
                  ("installed_on", "mi.installed_on", "date"), ("removed_on", "mi.removed_on", "date"),
                  ("install_reads", "mi.install_reads", "json"), ("point_path", "mp.org_path", "str"),
+                 ("point_org_id", "mp.org_id", "int"),
                  ("multiplier", "mp.multiplier", "dec"), ("point_usage", "mp.usage_category", "str"),
                  ("usage_category", "a.usage_category", "str"), ("industry_class", "a.industry_class", "str"),
                  ("contract_capacity", "a.contract_capacity", "dec"),
                  ("running_capacity", "a.running_capacity", "dec")],
                 "FROM metering_meterinstallation mi JOIN metering_meteringpoint mp ON mp.id = mi.metering_point_id"
                 f" LEFT JOIN customers_account a ON a.id = mp.account_id WHERE {condition}", params)
+
+    def _arrival_thresholds(self, installs: pl.DataFrame) -> pl.DataFrame:
+        """The arrival checks' thresholds per (metering point's org, account's usage category) of the installations.
+
+        As validation does per plan and category: an org's profile for a usage category
+        (a factory's capacity hours, a household's daily cap) applies to that category's
+        meters wherever the delivery comes from.
+        """
+        pairs = installs.select("point_org_id", _category=pl.col("usage_category").fill_null("")).unique()
+        orgs = list(Org.objects.filter(pk__in=pairs["point_org_id"].drop_nulls().to_list()))
+        table = thresholds.profile_table(orgs, pairs["_category"].to_list(), timezone.localdate(self.now))
+        rows = [{"point_org_id": org_id, "_category": category,
+                 **{column: float(table[(org_id, category)][key]) for key, column in ARRIVAL_THRESHOLDS.items()}}
+                for org_id, category in pairs.iter_rows() if (org_id, category) in table]
+        return pl.DataFrame(rows, schema={"point_org_id": pl.Int64, "_category": pl.Utf8,
+                                          **{column: pl.Float64 for column in ARRIVAL_THRESHOLDS.values()}})
+
+    def _threshold(self, key: str) -> pl.Expr:
+        """A threshold of the arrival checks for the row's meter, the delivery's org's where the row has none."""
+        return pl.col(ARRIVAL_THRESHOLDS[key]).fill_null(float(self.profile[key]))
 
     def resolve(self, rows: pl.DataFrame) -> pl.DataFrame:
         refs = rows["meter_key"].drop_nulls().unique().to_list()
@@ -622,10 +647,13 @@ class Delivery:
                        | pl.col("point_usage").fill_null("").is_in(list(generation_categories()))
                        | pl.col("industry_class").fill_null("").str.starts_with(GENERATION_INDUSTRY_PREFIX)),
             in_scope=pl.col("point_path").str.starts_with(self.org.path))
+        installs = (installs.with_columns(_category=pl.col("usage_category").fill_null(""))
+                    .join(self._arrival_thresholds(installs), on=["point_org_id", "_category"], how="left")
+                    .drop("_category"))
         self.installs = installs
         self.lap("installations")
         keep = ["meter_id", "metering_point_id", "installed_on", "removed_on", "multiplier", "capacity", "generates",
-                "in_scope"]
+                "in_scope", *ARRIVAL_THRESHOLDS.values()]
         covers = ((pl.col("installed_on") <= pl.col("local_date"))
                   & (pl.col("removed_on").is_null() | (pl.col("local_date") <= pl.col("removed_on"))))
         several = installs.group_by("meter_id").len().filter(pl.col("len") > 1)["meter_id"]
@@ -878,8 +906,8 @@ class Delivery:
             self.lap("checks: previous reads")
             hours = (pl.col("read_at") - pl.col("prev_at")).dt.total_microseconds().cast(pl.Float64) / 3.6e9
             cap = (pl.when(pl.col("capacity").fill_null(0) > 0)
-                   .then(pl.col("capacity") * float(self.profile["hours_per_day_cap"]) * hours / 24)
-                   .otherwise(float(self.profile["residential_daily_cap_kwh"]) * hours / 24))
+                   .then(pl.col("capacity") * self._threshold("hours_per_day_cap") * hours / 24)
+                   .otherwise(self._threshold("residential_daily_cap_kwh") * hours / 24))
             register_max = pl.lit(10, pl.Int64).pow(pl.col("digits")) * FP
             delta = pl.col("value_fp") - pl.col("prev_fp")
             kwh = delta.cast(pl.Float64) / FP * pl.col("multiplier").fill_null(1.0)
@@ -927,19 +955,20 @@ class Delivery:
             return None
         is_total = pl.col("reg") == TOTAL
         per_instant = (
-            good.select("meter_id", "read_at", "mask", "digits", "decimals",
+            good.select("meter_id", "read_at", "mask", "digits", "decimals", ARRIVAL_THRESHOLDS["tou_tolerance_lsb"],
                         total=pl.when(is_total).then("value_fp").otherwise(0),
                         tou=pl.when(is_total).then(0).otherwise("value_fp"),
                         n=(~is_total).cast(pl.Int64),
                         total_i=pl.when(is_total & (pl.col("outcome") == "accepted")).then(pl.col("_i").cast(pl.Int64)))
             .group_by("meter_id", "read_at")
             .agg(pl.col("total").sum(), pl.col("tou").sum(), pl.col("n").sum(), pl.col("total_i").max(),
-                 pl.col("mask").first(), pl.col("digits").first(), pl.col("decimals").first())
+                 pl.col("mask").first(), pl.col("digits").first(), pl.col("decimals").first(),
+                 pl.col(ARRIVAL_THRESHOLDS["tou_tolerance_lsb"]).first())
             .filter(pl.col("total_i").is_not_null()))
         if per_instant.height == 0:
             return None
         tou_count = (pl.col("mask") & TOU_MASK).bitwise_count_ones().cast(pl.Int64)
-        tolerance = (float(self.profile["tou_tolerance_lsb"]) * (pl.col("n") - 1).cast(pl.Float64)
+        tolerance = (self._threshold("tou_tolerance_lsb") * (pl.col("n") - 1).cast(pl.Float64)
                      * pl.lit(10.0).pow(4 - pl.col("decimals").cast(pl.Float64)))
         register_max = pl.lit(10, pl.Int64).pow(pl.col("digits")) * FP
         gap = (pl.col("total") - pl.col("tou")) % register_max
