@@ -531,6 +531,8 @@ class Delivery:
     lap: Lap
     zone: ZoneInfo = field(default_factory=local_zone)
     installs: pl.DataFrame | None = None
+    #: the arrival checks' thresholds per metering point of the delivery's meters (``ARRIVAL_THRESHOLDS``)
+    point_thresholds: pl.DataFrame | None = None
     #: the reads stored under the delivery's meters and times (and the one before), as stored and per register
     stored_wide: pl.DataFrame | None = None
     stored: pl.DataFrame | None = None
@@ -607,14 +609,33 @@ class Delivery:
         (a factory's capacity hours, a household's daily cap) applies to that category's
         meters wherever the delivery comes from.
         """
-        pairs = installs.select("point_org_id", _category=pl.col("usage_category").fill_null("")).unique()
+        points = installs.select("metering_point_id", "point_org_id",
+                                 _category=pl.col("usage_category").fill_null("")).unique("metering_point_id")
+        pairs = points.select("point_org_id", "_category").unique()
         orgs = list(Org.objects.filter(pk__in=pairs["point_org_id"].drop_nulls().to_list()))
         table = thresholds.profile_table(orgs, pairs["_category"].to_list(), timezone.localdate(self.now))
         rows = [{"point_org_id": org_id, "_category": category,
                  **{column: float(table[(org_id, category)][key]) for key, column in ARRIVAL_THRESHOLDS.items()}}
                 for org_id, category in pairs.iter_rows() if (org_id, category) in table]
-        return pl.DataFrame(rows, schema={"point_org_id": pl.Int64, "_category": pl.Utf8,
-                                          **{column: pl.Float64 for column in ARRIVAL_THRESHOLDS.values()}})
+        by_pair = pl.DataFrame(rows, schema={"point_org_id": pl.Int64, "_category": pl.Utf8,
+                                             **{column: pl.Float64 for column in ARRIVAL_THRESHOLDS.values()}})
+        return (points.join(by_pair, on=["point_org_id", "_category"], how="left")
+                .select("metering_point_id", *ARRIVAL_THRESHOLDS.values()))
+
+    def _with_thresholds(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """``frame`` (rows with a metering point) with the arrival checks' thresholds of each row's point.
+
+        Usually every meter of a delivery has the same ones (no category profile set):
+        they are then constants, not a join over every row.
+        """
+        table = self.point_thresholds
+        columns = list(ARRIVAL_THRESHOLDS.values())
+        if table is None or table.height == 0:
+            return frame.with_columns([pl.lit(None, pl.Float64).alias(c) for c in columns])
+        distinct = table.select(columns).unique()
+        if distinct.height == 1:
+            return frame.with_columns([pl.lit(distinct[c][0], pl.Float64).alias(c) for c in columns])
+        return frame.join(table, on="metering_point_id", how="left")
 
     def _threshold(self, key: str) -> pl.Expr:
         """A threshold of the arrival checks for the row's meter, the delivery's org's where the row has none."""
@@ -647,13 +668,11 @@ class Delivery:
                        | pl.col("point_usage").fill_null("").is_in(list(generation_categories()))
                        | pl.col("industry_class").fill_null("").str.starts_with(GENERATION_INDUSTRY_PREFIX)),
             in_scope=pl.col("point_path").str.starts_with(self.org.path))
-        installs = (installs.with_columns(_category=pl.col("usage_category").fill_null(""))
-                    .join(self._arrival_thresholds(installs), on=["point_org_id", "_category"], how="left")
-                    .drop("_category"))
         self.installs = installs
+        self.point_thresholds = self._arrival_thresholds(installs)
         self.lap("installations")
         keep = ["meter_id", "metering_point_id", "installed_on", "removed_on", "multiplier", "capacity", "generates",
-                "in_scope", *ARRIVAL_THRESHOLDS.values()]
+                "in_scope"]
         covers = ((pl.col("installed_on") <= pl.col("local_date"))
                   & (pl.col("removed_on").is_null() | (pl.col("local_date") <= pl.col("removed_on"))))
         several = installs.group_by("meter_id").len().filter(pl.col("len") > 1)["meter_id"]
@@ -902,7 +921,7 @@ class Delivery:
             if self.stored is not None and self.stored.height:
                 earlier.append(self.stored.filter(pl.col("status") == "valid")
                                .select("meter_id", "reg", "at", pl.col("stored_fp").alias("prev_fp")))
-            joined = previous_reads(energy, earlier)
+            joined = self._with_thresholds(previous_reads(energy, earlier))
             self.lap("checks: previous reads")
             hours = (pl.col("read_at") - pl.col("prev_at")).dt.total_microseconds().cast(pl.Float64) / 3.6e9
             cap = (pl.when(pl.col("capacity").fill_null(0) > 0)
@@ -953,6 +972,7 @@ class Delivery:
                            & (pl.col("reg").is_in([TOTAL, *TOU_CODES])))
         if good.height == 0:
             return None
+        good = self._with_thresholds(good)
         is_total = pl.col("reg") == TOTAL
         per_instant = (
             good.select("meter_id", "read_at", "mask", "digits", "decimals", ARRIVAL_THRESHOLDS["tou_tolerance_lsb"],
