@@ -273,6 +273,11 @@ def test_stored_reads_are_found_whether_the_previous_read_is_yesterdays_or_weeks
     assert stored(daily)[-1] == ("2026-01-22 00:00", Decimal("105.0000"), "lower:total")
     assert stored(weeks)[-1] == ("2026-01-22 00:00", Decimal("250.0000"), "lower:total")
     assert stored(rising)[-1] == ("2026-01-22 00:00", Decimal("400.0000"), "")
+    # a delivery spanning more than a month (late reads sent again) is looked up meter by meter
+    late = deliver(csv(f"{daily.asset_no},total,2026-01-23,106", f"{rising.asset_no},total,2026-03-01,350"),
+                   now=timezone.make_aware(dt.datetime(2026, 3, 2, 12, 0))).batch
+    assert (late.rows_accepted, late.summary["flags"]) == (2, {"lower": 1})
+    assert stored(rising)[-1] == ("2026-03-01 00:00", Decimal("350.0000"), "lower:total")
 
 
 def test_the_plausibility_cap_follows_capacity_and_multiplier(settings):

@@ -753,13 +753,15 @@ class Delivery:
     def _stored(self, keys: pl.DataFrame) -> pl.DataFrame:
         """Reads stored for the meters: all within each meter's [first, last] time, and the latest valid one before.
 
-        ``keys``: meter_id, lo, hi, n (distinct times).  PostgreSQL, a delivery of one time
-        per meter (a daily delivery): one backward scan of the unique index per meter from
-        that time, two reads deep — the read stored under the same time, if any, and the one
-        before.  Meters where that is not enough (other sources' reads at the same time, a
-        superseded read before it) are looked up again exactly.  A delivery of several
-        times per meter is looked up exactly at once: the stored reads in each meter's
-        range, and the latest valid read before it.  Rows are wide, as stored.
+        ``keys``: meter_id, lo, hi, n (distinct times).  PostgreSQL, a delivery spanning up
+        to ``WINDOW_MAX_SPAN`` (a head-end's daily or ten-day delivery, a month's sheet): one
+        scan of the reads of its span (:meth:`_stored_in_window`).  Longer ones (late reads
+        sent again): with one time per meter, one backward scan of the unique index per
+        meter from that time, two reads deep — the read stored under the same time, if any,
+        and the one before; meters where that is not enough (other sources' reads at the
+        same time, a superseded read before it) are looked up again exactly.  Otherwise, and
+        on SQLite, exactly at once: the stored reads in each meter's range, and the latest
+        valid read before it.  Rows are wide, as stored.
         """
         if keys.height == 0:
             return frames.empty(self.STORED_KINDS)
