@@ -127,7 +127,9 @@ def fetch(sql: str, params: Sequence, kinds: dict[str, str]) -> pl.DataFrame:
     with connection.cursor() as cursor:
         if postgres():
             buffer = io.BytesIO()
-            with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", list(params)) as copy:
+            # the driver's cursor: Django's debug wrapper (DEBUG, or a test capturing queries) has a copy() that
+            # takes no parameters
+            with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", list(params)) as copy:
                 for block in copy:
                     buffer.write(block)
             if buffer.tell() == 0:
