@@ -6,6 +6,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from powercis.core.errors import InvalidTransition, NotAuthorized, ValidationFailed
@@ -23,7 +25,6 @@ from powercis.reading.models import (
     ValidationProfile,
 )
 from powercis.reading.services import entry, exceptions, plans, profiles, routes
-from tests import archive_factory as make
 
 from . import factory
 
@@ -227,6 +228,21 @@ def test_a_correction_of_one_register_carries_the_others_and_steps_past_a_taken_
     record = AuditRecord.objects.filter(action="reading.correct").latest("id")
     assert record.changes["reads"] == {"total": ["100.0000", "600.00"]}
     assert record.reason == "位数看错"
+
+
+@pytest.mark.skipif(not connection.features.has_select_for_update,
+                    reason="SQLite has no row locks: it lets one writer in at a time")
+def test_resolving_an_exception_locks_its_task_first_as_field_entry_does(plan_with_exception, actor):
+    """Every writer of a task's read holds the task's lock (then the exceptions'): two reviewers correcting two
+    exceptions of one task, or a reviewer and a reader, take turns, each building on the last read written."""
+    _plan, _first, second = plan_with_exception
+    exc = ReadException.objects.get(task=second, rule="lower", status="open")
+    with CaptureQueriesContext(connection) as queries:
+        exceptions.correct(actor("clerk"), exc, values={"total": "600.00"}, reason="位数看错")
+    locks = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
+    locked_tables = [sql.split(" FROM ", 1)[1].split()[0].strip('"') for sql in locks]
+    assert locked_tables[:2] == ["reading_readingtask", "reading_readexception"]
+    assert f"= {second.pk}" in locks[0]
 
 
 def test_an_estimate_is_one_read_superseding_the_tasks_read(plan_with_exception, actor):

@@ -38,6 +38,17 @@ REREAD_DAYS = 3
 
 
 def _open_exception(actor: Actor, exc: ReadException):
+    """The exception, locked, after its task (checked open, the plan not released).
+
+    The task is locked first, as field entry does (``entry.record_reads``): a re-entry, a
+    correction or an estimate of any of the task's exceptions — everything that writes the
+    task's read as its next revision — then runs one at a time, each building on the read
+    the one before wrote, rather than two taking the same revision and the second failing
+    on the read's unique key. The same order (task, then its exceptions) as entry, whose
+    revalidation replaces the task's open exceptions, so that the two cannot deadlock.
+    """
+    task_id = ReadException.objects.values_list("task_id", flat=True).get(pk=exc.pk)
+    list(ReadingTask.objects.select_for_update().filter(pk=task_id).values_list("pk", flat=True))
     exc = ReadException.objects.select_for_update(of=("self",)).select_related("plan", "plan__org", "task", "task__meter").get(
         pk=exc.pk)
     grant = authz.require(actor, "reading.review", exc.plan.org)
