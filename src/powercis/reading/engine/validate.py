@@ -428,15 +428,18 @@ PLAN_COLUMNS = [("plan_id", "p.id", "int"), ("period", "p.period", "date"), ("sc
                 ("cycle", "rt.cycle", "str"), ("method", "rt.method", "str")]
 
 
-def _plans(scope: Scope) -> pl.DataFrame:
-    """The plans of the scope's tasks, with their route's cycle and reading method."""
-    if scope.plan_ids is not None:
-        condition, params = scope.ids.where("p.id")
-    else:
-        task_condition, params = scope.where("t")
-        condition = f"p.id IN (SELECT t.plan_id FROM reading_readingtask t WHERE {task_condition})"
+def _plan_rows(condition: str, params) -> pl.DataFrame:
+    """Plans (aliased ``p`` in ``condition``) with their route's cycle and reading method: ``PLAN_COLUMNS``."""
     return frames.query(PLAN_COLUMNS, "FROM reading_readingplan p JOIN reading_readingroute rt ON rt.id = p.route_id"
                         f" WHERE {condition}", params)
+
+
+def _plans(scope: Scope) -> pl.DataFrame:
+    """The plans of the scope's tasks."""
+    if scope.plan_ids is not None:
+        return _plan_rows(*scope.ids.where("p.id"))
+    task_condition, params = scope.where("t")
+    return _plan_rows(f"p.id IN (SELECT t.plan_id FROM reading_readingtask t WHERE {task_condition})", params)
 
 
 def _tasks(scope: Scope) -> pl.DataFrame:
@@ -479,11 +482,8 @@ def _history(scope: Scope, periods: list[dt.date], months_back: int) -> pl.DataF
     first, last = min(periods), max(periods)
     in_periods = "((p.period >= %s AND p.period < %s) OR (p.period >= %s AND p.period <= %s))"
     period_params = [add_months(first, -months_back), last, add_months(first, -14), add_months(last, -12)]
-    plans = frames.query(
-        [("plan_id", "p.id", "int"), ("hist_period", "p.period", "date"), ("hist_method", "rt.method", "str"),
-         ("hist_scheduled_on", "p.scheduled_on", "date")],
-        f"FROM reading_readingplan p JOIN reading_readingroute rt ON rt.id = p.route_id WHERE {in_periods}",
-        period_params)
+    plans = _plan_rows(in_periods, period_params).select("plan_id", hist_period="period", hist_method="method",
+                                                          hist_scheduled_on="scheduled_on")
     tasks = frames.query(
         [("hist_task_id", "t.id", "int"), ("metering_point_id", "t.metering_point_id", "int"),
          ("plan_id", "t.plan_id", "int"), ("hist_meter_id", "t.meter_id", "int")],
