@@ -47,6 +47,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate import memory_gib
 from org_subtree import cpu_model, database_version, scratch_database
 
 TARGET = 300_000
@@ -69,16 +70,6 @@ def parse_args() -> argparse.Namespace:
                         help="split each delivery by meter into this many files ingested at the same time by as "
                              "many processes (default 1: one file, in this process)")
     return parser.parse_args()
-
-
-def memory_gib() -> float:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) / 1024 / 1024
-    except OSError:
-        pass
-    return float("nan")
 
 
 def server_settings() -> str:
@@ -283,14 +274,13 @@ def figures(batch, seconds: float) -> dict:
             "commit": max(0.0, seconds - batch.seconds)}
 
 
-def connect_worker() -> int:
+def connect_worker() -> None:
     """Open the worker's connection before the clock starts (as a running worker has it)."""
     setup_worker()
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
-    return os.getpid()
 
 
 def split_by_meter(frame, parts: int) -> list:
