@@ -116,7 +116,7 @@ class ReadingTask(models.Model):
     finds a point's tasks; the route walk (plan, order), which also finds a plan's tasks;
     the account's tasks (its page); and the reader's. Nothing looks tasks up by meter (a
     meter's reads are found in the reads table), so the meter has no index (migration
-    0007: two indexes fewer made the COPY of a month's tasks about a third shorter).
+    0007, decision 0012 point 12).
     ``CASCADE`` and ``PROTECT`` still apply through the ORM. Its pages are filled to 60 % on
     PostgreSQL (migration 0002) so that validation's update of every task's state touches no
     index.
