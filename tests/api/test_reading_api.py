@@ -196,6 +196,24 @@ def test_generate_plans_of_a_period_through_the_api(api, org, routes):
                                                           "period": "2026-12"}).status_code == 403
 
 
+def test_opening_plans_through_the_api(api, org, routes):
+    factory.metered_account("HZ010101", route="R-HOME", order=1)
+    client = api("clerk")
+    response = client.post(f"{BASE}/plans/generate/", {"org": org("HZ0101").pk, "period": "2026-09",
+                                                       "opening": True}, format="json")
+    assert response.status_code == 200, response.content
+    # at go-live every route gets an opening plan, the two-monthly one too although it does not read in September
+    assert (response.json()["routes"], response.json()["plans_created"]) == (2, 2)
+    listed = client.get(f"{BASE}/plans/", {"period": "2026-09"}).json()["results"]
+    assert sorted((p["route"]["code"], p["opening"]) for p in listed) == [("R-HOME", True), ("R-RIVER", True)]
+    refused = client.post(f"{BASE}/plans/generate/", {"org": org("HZ0101").pk, "period": "2026-09"}, **EN)
+    assert "went live with the opening readings of 2026-09" in error_fields(refused)["period"][0]
+    assert ReadingPlan.objects.filter(period=dt.date(2026, 9, 1), opening=False).count() == 0
+    # the previous system's readings are not reading work done here: no indicator counts them
+    indicators = client.get(f"{BASE}/indicators/", {"period_from": "2026-09", "period_to": "2026-09", "by": "period"})
+    assert (indicators.json()["rows"], indicators.json()["total"]["due"]) == ([], 0)
+
+
 def test_plans_list_with_progress_and_filters(api, walk, routes, staff, actor):
     plan, _points = walk
     first, second, third = home_tasks(plan)

@@ -187,6 +187,23 @@ def test_generating_from_the_worklist_lists_the_plans_with_progress(login, staff
     assert "Enter the period as YYYY-MM" in bad
 
 
+def test_opening_plans_are_generated_from_the_worklist_and_marked(login, staff):
+    factory.route(code="R-OPEN", reader=staff("reader"))
+    factory.metered_account(route="R-OPEN", order=1, installed_on=dt.date(2015, 3, 2))
+    client = login("clerk")
+    page = text(client.get(reverse("reading:plan_list", query={"period": "2026-01"})))
+    assert 'name="opening"' in page and "Opening readings (go-live)" in page
+    response = client.post(reverse("reading:plan_generate"), {
+        "org": Org.objects.get(code="HZ010101").pk, "period": "2026-01", "opening": "on"}, follow=True)
+    page = text(response)
+    assert "were generated" in page
+    assert re.search(r'data-plan="R-OPEN">.*?data-opening="1"', page, re.S)
+    assert ReadingPlan.objects.get(route__code="R-OPEN", period=dt.date(2026, 1, 1)).opening
+    refused = text(client.post(reverse("reading:plan_generate"), {"org": Org.objects.get(code="HZ010101").pk,
+                                                                   "period": "2026-01"}, follow=True))
+    assert "went live with the opening readings of 2026-01" in refused
+
+
 def test_plans_are_scoped_and_buttons_follow_permissions(login, walk):
     url = reverse("reading:plan_list")
     reader = text(login("reader").get(url))

@@ -166,7 +166,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CoreViewSet)
     @action(detail=False, methods=["post"])
     def generate(self, request):
         data = self.validated(s.GenerateSerializer)
-        report = plans.generate(self.actor, org=data["org"], period=data["period"])
+        report = plans.generate(self.actor, org=data["org"], period=data["period"], opening=data["opening"])
         fields = {name: getattr(report, name) for name in s.GenerateResultSerializer.REPORT_FIELDS}
         return Response(s.GenerateResultSerializer({"org": data["org"], "period": data["period"], **fields}).data)
 

@@ -104,6 +104,15 @@ class PlanActionForm(BootstrapMixin, forms.Form):
         self.order_fields(["org", "period"])
 
 
+class GenerateForm(PlanActionForm):
+    """Generate a period's plans; at go-live, as opening plans for the previous system's last readings."""
+
+    opening = forms.BooleanField(
+        label=_("Opening readings (go-live)"), required=False,
+        help_text=_("Plans of the month before the first one read here, for the previous system's last readings: "
+                    "import them as a reading sheet, then validate and release."))
+
+
 class OverrideForm(BootstrapMixin, forms.Form):
     override_reason = forms.CharField(label=_("Reason for releasing with open exceptions"), max_length=200,
                                       widget=forms.Textarea(attrs={"rows": 2}))

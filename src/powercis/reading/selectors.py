@@ -236,8 +236,11 @@ class IndicatorRow:
 
 
 def indicators(plans: QuerySet, by: str) -> list[IndicatorRow]:
-    """Roll the plans' tallies up by ``route``, ``reader``, ``org`` or ``period``."""
-    plans = plans.select_related("route", "reader", "org")
+    """Roll the plans' tallies up by ``route``, ``reader``, ``org`` or ``period``.
+
+    Opening plans are left out: their reads are the previous system's, not reading work done here.
+    """
+    plans = plans.filter(opening=False).select_related("route", "reader", "org")
     tallies = plan_tallies(plans)
     grouped: dict[object, IndicatorRow] = {}
     for plan in plans:

@@ -206,7 +206,7 @@ class ReadingPlanSerializer(serializers.ModelSerializer):
     class Meta:
         model = ReadingPlan
         fields = ["id", "route", "org", "period", "scheduled_on", "reader", "status", "tasks_due", "generated_at",
-                  "validated_at", "released_at", "released_by", "override_reason", "tally"]
+                  "validated_at", "released_at", "released_by", "override_reason", "opening", "tally"]
 
     @extend_schema_field(TallySerializer)
     def get_tally(self, plan: ReadingPlan):
@@ -222,6 +222,9 @@ class GenerateSerializer(KnownFieldsOnly, serializers.Serializer):
     org = ScopedPrimaryKeyField(within(MANAGE_ROUTES), queryset=Org.objects.all(),
                                 help_text="plans are generated for every active route of this org and below")
     period = PeriodField()
+    opening = serializers.BooleanField(
+        default=False, help_text="go-live: opening plans (期初) for the previous system's last readings, the start "
+                                 "reads of the month after; refused when the org has plans of this period or earlier")
 
 
 class GenerateResultSerializer(serializers.Serializer):

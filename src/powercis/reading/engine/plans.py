@@ -83,17 +83,20 @@ def scheduled_date(period: dt.date, read_day: int) -> dt.date:
     return period.replace(day=max(1, min(int(read_day), last)))
 
 
-def _routes(company_id: int, period: dt.date, route_ids) -> list[dict]:
+def _routes(company_id: int, period: dt.date, route_ids, every_cycle: bool) -> list[dict]:
+    """The active routes read in ``period`` — or, for opening plans, every active route: a bimonthly route's
+    last reading before go-live is its start read whichever month it falls in."""
     routes = ReadingRoute.objects.filter(company_id=company_id, is_active=True)
     if route_ids is not None:
         routes = routes.filter(pk__in=list(route_ids))
     return [r for r in routes.values("id", "code", "org_id", "org_path", "company_id", "reader_id", "read_day",
                                      "cycle", "odd_months")
-            if reads_in_month(r["cycle"], r["odd_months"], period.month)]
+            if every_cycle or reads_in_month(r["cycle"], r["odd_months"], period.month)]
 
 
-def _ensure_plans(routes: list[dict], period: dt.date, now: dt.datetime) -> tuple[list[dict], int]:
-    """The period's plans of ``routes`` (created where missing); returns them and how many were created."""
+def _ensure_plans(routes: list[dict], period: dt.date, now: dt.datetime, opening: bool) -> tuple[list[dict], int]:
+    """The period's plans of ``routes`` (created where missing, as opening plans or not); returns them and how many
+    were created."""
     route_ids = [r["id"] for r in routes]
     existing = set(ReadingPlan.objects.filter(route_id__in=route_ids, period=period).values_list("route_id", flat=True))
     missing = [r for r in routes if r["id"] not in existing]
@@ -110,6 +113,7 @@ def _ensure_plans(routes: list[dict], period: dt.date, now: dt.datetime) -> tupl
             "tasks_due": [0] * len(missing),
             "generated_at": pl.Series([now] * len(missing)).dt.convert_time_zone("UTC"),
             "override_reason": [""] * len(missing),
+            "opening": [opening] * len(missing),
         }))
     plans = list(ReadingPlan.objects.filter(route_id__in=route_ids, period=period)
                  .values("id", "route_id", "status", "scheduled_on"))
@@ -181,19 +185,24 @@ def _last_read_dates(company_id: int, period: dt.date, points: pl.DataFrame) -> 
 
 
 @transaction.atomic
-def generate_plans(*, company_id: int, period: dt.date, route_ids=None, now: dt.datetime | None = None) -> PlanReport:
-    """Create the period's missing plans and tasks for the company's routes (all, or ``route_ids``)."""
+def generate_plans(*, company_id: int, period: dt.date, route_ids=None, now: dt.datetime | None = None,
+                   opening: bool = False) -> PlanReport:
+    """Create the period's missing plans and tasks for the company's routes (all, or ``route_ids``).
+
+    ``opening`` makes the plans it creates opening plans (``ReadingPlan.opening``); plans that exist keep what
+    they are — the service refuses to mix the two.
+    """
     started = time.perf_counter()
     period = first_of_month(period)
     now = now or timezone.now()
     report = PlanReport(period=f"{period:%Y-%m}")
     frames.tune_transaction()
-    routes = _routes(company_id, period, route_ids)
+    routes = _routes(company_id, period, route_ids, every_cycle=opening)
     report.routes = len(routes)
     if not routes:
         report.seconds = time.perf_counter() - started
         return report
-    plans, report.plans_created = _ensure_plans(routes, period, now)
+    plans, report.plans_created = _ensure_plans(routes, period, now, opening)
     report.plans_existing = len(plans) - report.plans_created
     report.plan_ids = sorted(p["id"] for p in plans)
     open_plans = [p for p in plans if p["status"] == PlanStatus.OPEN]

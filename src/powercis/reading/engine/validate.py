@@ -443,7 +443,10 @@ def _plans(scope: Scope) -> pl.DataFrame:
 
 
 def _tasks(scope: Scope) -> pl.DataFrame:
-    """The scope's tasks with their plan, metering point and account as of the read day; keeps their points."""
+    """The scope's tasks with their plan, metering point and account as of the read day; keeps their points.
+
+    The tasks of opening plans are left out: validating one checks nothing and only marks the plan validated.
+    """
     condition, params = scope.where("t")
     tasks = frames.query(
         [("task_id", "t.id", "int"), ("plan_id", "t.plan_id", "int"), ("metering_point_id", "t.metering_point_id", "int"),
@@ -461,7 +464,8 @@ def _tasks(scope: Scope) -> pl.DataFrame:
         " LEFT JOIN customers_account a ON a.id = t.account_id"
         " LEFT JOIN customers_accountversion v ON v.account_id = t.account_id AND v.valid_from <= p.scheduled_on"
         "  AND (v.valid_to IS NULL OR v.valid_to > p.scheduled_on)"
-        f" WHERE {condition}", params,
+        # opening readings (期初) have nothing before them to be checked against: they are only start reads
+        f" WHERE {condition} AND NOT p.opening", params,
     ).unique("task_id", keep="first", maintain_order=True).join(_plans(scope), on="plan_id", how="left").with_columns(
         pl.col("multiplier").fill_null(Decimal(1)), pl.col("contract_capacity").fill_null(Decimal(0)),
         pl.col("running_capacity").fill_null(Decimal(0)),

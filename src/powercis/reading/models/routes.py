@@ -78,6 +78,10 @@ class ReadingPlan(OrgScopedModel):
                                     related_name="+", null=True, blank=True)
     #: set when a supervisor released the plan with exceptions still open
     override_reason = models.CharField(_("override reason"), max_length=200, blank=True)
+    #: opening readings (期初示数): the last readings of the system used before go-live, loaded into the plans of
+    #: the month before the first one read here.  They are the start reads of that first month; the plan is not
+    #: validated (there is nothing before it to compare with) and its reads are not billed.
+    opening = models.BooleanField(_("opening readings"), default=False)
 
     class Meta:
         verbose_name = _("reading plan")

@@ -36,18 +36,43 @@ def _routes_in(org: Org):
 
 
 @transaction.atomic
-def generate(actor: Actor, *, org: Org, period: dt.date, now=None):
-    """Generate (or complete) the plans of ``period`` for every active route in ``org`` and below."""
+def generate(actor: Actor, *, org: Org, period: dt.date, now=None, opening: bool = False):
+    """Generate (or complete) the plans of ``period`` for every active route in ``org`` and below.
+
+    With ``opening`` the plans are opening plans (期初): they take the last readings of the system used before
+    go-live, as the start reads of the month after.  They come before every month read here, so an org that
+    already has an ordinary plan of that period or earlier is refused, as is an ordinary generation of the opening
+    period or of one before it.
+    """
     from ..engine.plans import generate_plans
 
     grant = authz.require(actor, "reading.manage_routes", org)
     period = first_of_month(period)
+    _check_opening(org, period, opening)
     route_ids = list(_routes_in(org).values_list("pk", flat=True))
-    report = generate_plans(company_id=org.company_id or org.pk, period=period, route_ids=route_ids, now=now)
+    report = generate_plans(company_id=org.company_id or org.pk, period=period, route_ids=route_ids, now=now,
+                            opening=opening)
     audit.record(actor, action="reading.plans.generate", category=AuditCategory.ACTION, org=org, grant=grant,
                  object_type="reading.readingplan", object_repr=f"{org.name} {period:%Y-%m}",
-                 changes={"period": f"{period:%Y-%m}", "routes": len(route_ids), "report": _report_dict(report)})
+                 changes={"period": f"{period:%Y-%m}", "routes": len(route_ids), "opening": opening,
+                          "report": _report_dict(report)})
     return report
+
+
+def _check_opening(org: Org, period: dt.date, opening: bool) -> None:
+    in_scope = ReadingPlan.objects.filter(org_path__startswith=org.path).select_related("route")
+    if opening:
+        ordinary = in_scope.filter(opening=False, period__lte=period).order_by("period", "route__code").first()
+        if ordinary is not None:
+            raise ValidationFailed(fields={"period": [
+                _("Opening readings come before the first month read in the system, but %(org)s already has the "
+                  "plan %(plan)s.") % {"org": org.name, "plan": ordinary}]})
+    else:
+        held = in_scope.filter(opening=True, period__gte=period).order_by("-period", "route__code").first()
+        if held is not None:
+            raise ValidationFailed(fields={"period": [
+                _("%(org)s went live with the opening readings of %(opening)s (%(plan)s); plans are generated for "
+                  "the months after it.") % {"org": org.name, "opening": f"{held.period:%Y-%m}", "plan": held}]})
 
 
 def _report_dict(report) -> dict:

@@ -192,7 +192,7 @@ def dashboard_card(user) -> dict | None:
     if not any(authz.authorize(user, p) for p in selectors.VIEW_PERMS):
         return None
     period = current_period()
-    plans = selectors.visible_plans(user).filter(period=period)
+    plans = selectors.visible_plans(user).filter(period=period, opening=False)
     total = selectors.Tally()
     for tally in selectors.plan_tallies(plans).values():
         total.add(tally)

@@ -16,7 +16,7 @@ from powercis.core.views.common import actor, page, requires, scoped_get
 from .. import selectors
 from ..models import Check, PlanStatus, ReadException, ReadingPlan, Severity
 from ..services import plans as plan_services
-from ..forms import OverrideForm, PlanActionForm, ReassignForm, SheetImportForm
+from ..forms import GenerateForm, OverrideForm, PlanActionForm, ReassignForm, SheetImportForm
 from .common import (
     VIEW,
     chosen_org,
@@ -86,7 +86,7 @@ def plan_list(request):
         "period": period, "period_text": _period_text(period), "org": org, "status": status,
         "orgs": scope_orgs(request.user), "statuses": PlanStatus.choices,
         "rows": plan_rows(request.user, paged["page_obj"]), "total": total,
-        "generate_form": PlanActionForm(orgs=manage_orgs, auto_id="gen_%s", initial={
+        "generate_form": GenerateForm(orgs=manage_orgs, auto_id="gen_%s", initial={
             "period": _period_text(period), "org": manage_org.pk}) if manage_org is not None else None,
         "review_form": PlanActionForm(orgs=review_orgs, auto_id="rev_%s", initial={
             "period": _period_text(period), "org": review_org.pk}) if review_org is not None else None,
@@ -103,8 +103,8 @@ def _back_to_list(request, period=None, org=None):
     return redirect(url + query)
 
 
-def _period_action(request, perms):
-    form = PlanActionForm(request.POST, orgs=scope_orgs(request.user, perms))
+def _period_action(request, perms, form_class=PlanActionForm):
+    form = form_class(request.POST, orgs=scope_orgs(request.user, perms))
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
@@ -142,10 +142,11 @@ def _report_text(report) -> str:
 @require_POST
 @requires(*MANAGE)
 def plan_generate(request):
-    org, period = _period_action(request, MANAGE)
+    org, period = _period_action(request, MANAGE, GenerateForm)
     if org is None:
         return _back_to_list(request)
-    report = flash(request, plan_services.generate, actor(request), org=org, period=period)
+    report = flash(request, plan_services.generate, actor(request), org=org, period=period,
+                   opening=request.POST.get("opening") in ("on", "true", "1"))
     if report is not None:
         messages.success(request, _("Plans of %(period)s were generated for %(org)s. %(report)s") % {
             "period": _period_text(period), "org": org.name, "report": _report_text(report)})

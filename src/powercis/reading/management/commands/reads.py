@@ -9,6 +9,11 @@
   daily frozen reads of the meters on the org's remote-read routes
   (``reading.ingest.sgsc``); prints households, days, reads, duplicates, quarantined
   rows, clock-drift corrections, missing half hours and flags.
+* ``powercis reads opening FILE --org CODE --period YYYY-MM [--release]`` — go-live: the
+  previous system's last readings (a reading sheet, XLSX or CSV) loaded into opening plans
+  of the month before the first one read here (``reading.services.opening``); prints the
+  plans, the tasks read and those still without a reading.  Exit status 2 when the org
+  already has ordinary plans of that month or earlier, or the sheet cannot be used.
 """
 
 from __future__ import annotations
@@ -66,6 +71,16 @@ class Command(BaseCommand):
                           help="截止日期（平移后）/ last day (YYYY-MM-DD, after --shift-years)")
         sgsc.add_argument("--shift-years", type=int, default=0,
                           help="把数据整体平移若干年 / move the data by whole years")
+        opening = sub.add_parser("opening", help="上线期初示数 / go-live: load the opening readings",
+                                 description="把原系统的最后一次抄表示数导入期初计划，作为首月的起始示数。 / Load the "
+                                             "previous system's last readings into opening plans: the start reads "
+                                             "of the first month read here.")
+        opening.add_argument("file", help="抄表清单（.xlsx 或 .csv）/ reading sheet (.xlsx or .csv)")
+        opening.add_argument("--org", required=True, help="供电单位编码 / org code")
+        opening.add_argument("--period", required=True,
+                             help="期初月份，即首个抄表月的上一月 / the month before the first one read here (YYYY-MM)")
+        opening.add_argument("--release", action="store_true",
+                             help="导入后发布期初计划 / release the opening plans once loaded")
 
     def handle(self, *args, **options):
         getattr(self, "handle_" + options["subcommand"].replace("-", "_"))(**options)
@@ -75,6 +90,12 @@ class Command(BaseCommand):
         if org is None:
             raise CommandError(f"未知供电单位 / unknown org: {code}", returncode=EXIT_REJECTED)
         return org
+
+    def _file(self, name: str) -> Path:
+        path = Path(name)
+        if not path.is_file():
+            raise CommandError(f"文件不存在 / no such file: {path}", returncode=EXIT_REJECTED)
+        return path
 
     def _refused(self, exc: BusinessError) -> CommandError:
         lines = [str(exc.message)]
@@ -105,9 +126,7 @@ class Command(BaseCommand):
 
     def handle_ingest(self, **options):
         org = self._org(options["org"])
-        path = Path(options["file"])
-        if not path.is_file():
-            raise CommandError(f"文件不存在 / no such file: {path}", returncode=EXIT_REJECTED)
+        path = self._file(options["file"])
         try:
             result = ingest_file(Actor.as_system("cli"), org=org, source=options["source"], path_or_bytes=path,
                                  delivery_key=options["delivery_key"], file_name=path.name,
@@ -117,6 +136,25 @@ class Command(BaseCommand):
         self._report(result.batch, result.replayed)
         if result.batch.status == ReadBatch.Status.REJECTED:
             raise self._rejected(result.batch)
+
+    def handle_opening(self, **options):
+        from powercis.reading.services.opening import load_opening_readings
+        from powercis.reading.services.plans import check_period
+
+        org = self._org(options["org"])
+        path = self._file(options["file"])
+        try:
+            done = load_opening_readings(Actor.as_system("cli"), org=org, period=check_period(options["period"]),
+                                         path_or_bytes=path, file_name=path.name, release=options["release"])
+        except BusinessError as exc:
+            raise self._refused(exc) from exc
+        out = self.stdout.write
+        out(f"期初 {done.period:%Y-%m}: 计划 plans {done.plans}, 已抄 tasks read {done.sheet.tasks_read}, "
+            f"无法抄读 unreadable {done.sheet.tasks_unreadable}, 仍无示数 still without a reading "
+            f"{done.tasks_without_reading}, 隔离行 rows quarantined {done.sheet.rows_quarantined}, "
+            f"已发布 released {done.released}")
+        if done.sheet.batch is not None:
+            self._report(done.sheet.batch, done.sheet.result.replayed if done.sheet.result else False)
 
     def handle_import_sgsc(self, **options):
         from powercis.reading.ingest.sgsc import import_sgsc
