@@ -262,6 +262,28 @@ def test_an_estimate_is_one_read_superseding_the_tasks_read(plan_with_exception,
     assert (second.status, second.source) == (TaskStatus.ESTIMATED, Source.ESTIMATE)
 
 
+def test_an_estimate_keeps_nothing_of_the_read_it_replaces(actor):
+    """A misread's other registers are as doubtful as its total: the estimate carries only what it estimated."""
+    from .test_plans import month_reads
+
+    route = factory.route(code="EST-KEEP")
+    _a, point, _m = factory.metered_account(route="EST-KEEP", registers=("total", "reverse", "demand"),
+                                            installed_on=dt.date(2026, 8, 5),
+                                            install_reads={"total": "0", "reverse": "0", "demand": "0"})
+    september = dt.date(2026, 9, 1)
+    # September's read has its total only (a sheet without the other columns); October's is a misread
+    task = month_reads(route, point, {september: {"total": "500.00"},
+                                      PERIOD: {"total": "100.00", "reverse": "3.00", "demand": "88.0000"}})[PERIOD]
+    plans.validate(actor("clerk"), [task.plan])
+    exc = ReadException.objects.get(task=task, rule="lower", status="open")
+    exceptions.estimate(actor("clerk"), exc, reason="表计故障")
+    [estimate] = RegisterRead.objects.filter(task=task, status="valid")
+    # 500.00 in the 51 days since the installation, × 30 days = 294.12; reverse and demand are not known from
+    # September's read and have no history: left out, not taken from the misread (3.00 and 88 kW)
+    assert estimate.registers() == {"total": Decimal("794.12")}
+    assert estimate.estimated and estimate.source == Source.ESTIMATE
+
+
 def test_a_reread_order_keeps_the_exception_open_until_the_new_reading_arrives(plan_with_exception, actor):
     plan, _first, second = plan_with_exception
     exc = ReadException.objects.get(task=second, rule="lower", status="open")

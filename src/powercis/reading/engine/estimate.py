@@ -24,7 +24,10 @@ effective reads per register (``validate.effective_reads_of``, which turns the s
 reads — one row per meter and instant — into one row per register); only the final
 rounding of each task's few registers is done per task, in exact decimals.  Nothing is
 written here: ``reading.services.exceptions.estimate`` writes the result as one read
-(source ``estimate``, estimated) carrying every register of ``Estimate.readings``.
+(source ``estimate``, estimated) carrying the registers of ``Estimate.readings`` and no
+other: nothing of the read it replaces, whose values are the reason it is estimated.  A
+register that neither the start read nor the history has is left out — unknown, not
+invented — and the next month starts it as validation does (from the installation).
 """
 
 from __future__ import annotations

@@ -107,11 +107,12 @@ def read_to_correct(task: ReadingTask, exc: ReadException | None = None) -> Regi
 
 
 def _write_task_read(actor: Actor, task: ReadingTask, previous: RegisterRead | None, values: dict, *, source: str,
-                     estimated: bool, note: str) -> RegisterRead:
-    """The next revision of ``previous`` for the task: every register it has, those in ``values`` changed; the
-    previous read stays, superseded."""
+                     estimated: bool, note: str, keep_others: bool = True) -> RegisterRead:
+    """The next revision of ``previous`` for the task: every register it has, those in ``values`` changed (with
+    ``keep_others`` false: ``values`` only); the previous read stays, superseded."""
     now = timezone.now()
-    registers = {**(previous.registers() if previous is not None else {}), **values}
+    kept = previous.registers() if previous is not None and keep_others else {}
+    registers = {**kept, **values}
     if previous is not None:
         where = {"metering_point_id": previous.metering_point_id, "meter_id": previous.meter_id,
                  "read_at": previous.read_at}
@@ -189,8 +190,9 @@ def estimate(actor: Actor, exc: ReadException, *, reason: str) -> ReadException:
     result = estimate_reads([task.pk]).get(task.pk)
     if result is None or not result.readings:
         raise InvalidTransition(_("There is no history to estimate this meter from; it has to be read."))
+    # an estimate replaces the whole read: no register of the read it replaces (a misread, a faulty meter) is kept
     read = _write_task_read(actor, task, read_to_correct(task, exc), result.readings, source=Source.ESTIMATE,
-                            estimated=True, note=f"{reason} — {result.method}")
+                            estimated=True, note=f"{reason} — {result.method}", keep_others=False)
     ReadingTask.objects.filter(pk=task.pk).update(status=TaskStatus.ESTIMATED, source=Source.ESTIMATE,
                                                   read_at=read.read_at)
     audit.record(actor, action="reading.estimate", obj=task, grant=grant, org=exc.plan.org, reason=reason,
