@@ -385,6 +385,24 @@ def test_tasks_of_another_county_do_not_exist(api, walk, routes):
 # --- reads ------------------------------------------------------------------------
 
 
+def test_a_points_reads_span_its_meter_changes(api):
+    """The point filter goes through the meters installed on the point (the reads table has no point index)."""
+    from powercis.metering import services as metering
+
+    _account, point, old = factory.metered_account("HZ010101", registers=("total",), installed_on=D(2026, 1, 5))
+    new = metering.register_meter(make.system(), org=point.org, asset_no="339999000001", registers=["total"])
+    metering.replace_meter(make.system(), point, new, on=D(2026, 10, 10), removal_reads={"total": "80"},
+                           install_reads={"total": "0"})
+    at = lambda day: dt.datetime(2026, 10, day, 2, tzinfo=dt.UTC)  # noqa: E731
+    before = factory.register_read(metering_point_id=point.pk, meter_id=old.pk, read_at=at(1), values={"total": "70"})
+    after = factory.register_read(metering_point_id=point.pk, meter_id=new.pk, read_at=at(20), values={"total": "9"})
+    # the old meter, moved to another point afterwards: its reads there are not this point's
+    elsewhere = factory.metered_account("HZ010101", registers=("total",))[1]
+    factory.register_read(metering_point_id=elsewhere.pk, meter_id=old.pk, read_at=at(25), values={"total": "85"})
+    found = api("clerk").get(f"{BASE}/reads/", {"metering_point": point.pk}).json()["results"]
+    assert [(r["id"], r["meter"]) for r in found] == [(before.pk, old.asset_no), (after.pk, new.asset_no)]
+
+
 def test_reads_list_filters_and_scope(api, walk, actor, outsider):
     plan, points = walk
     first, second, _third = home_tasks(plan)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
 from powercis.core.api.filters import IdFilter, OrgSubtreeFilter
-from powercis.metering.models import REGISTERS
+from powercis.metering.models import REGISTERS, MeterInstallation
 
 from .models import (
     Check,
@@ -123,8 +123,23 @@ class RegisterFilter(django_filters.ChoiceFilter):
         return qs.filter(**{f"{value}__isnull": False})
 
 
+class PointReadsFilter(IdFilter):
+    """``?metering_point=<id>``: the point's reads, found through the meters ever installed on it.
+
+    The reads table has no index on the metering point (every index is written for every
+    head-end read; decision 0012, point 14): the unique key, which leads with the meter, finds
+    them instead.
+    """
+
+    def filter(self, qs, value):
+        if value in (None, ""):
+            return qs
+        meters = MeterInstallation.objects.filter(metering_point_id=value).values("meter_id")
+        return qs.filter(meter_id__in=meters, metering_point_id=value)
+
+
 class ReadFilter(django_filters.FilterSet):
-    metering_point = IdFilter(label=_("Metering point"))
+    metering_point = PointReadsFilter(label=_("Metering point"))
     meter = django_filters.CharFilter(field_name="meter__asset_no", max_length=40, label=_("Meter asset number"))
     register = RegisterFilter(choices=[(r, r) for r in REGISTERS], label=_("Register"))
     source = django_filters.ChoiceFilter(choices=Source.choices, label=_("Source"))

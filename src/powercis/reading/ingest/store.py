@@ -96,8 +96,7 @@ def wide_reads(values: pl.DataFrame, stored: pl.DataFrame | None = None) -> pl.D
         reads = reads.join(flags, on=["meter_id", "read_at"], how="left")
     else:
         reads = reads.with_columns(flags=pl.lit(None, pl.Utf8))
-    # in key order: each leaf page of the unique key (and of the metering point index, whose points follow their
-    # meters) is then touched once per delivery rather than once per read
+    # in key order: each leaf page of the unique key is then touched once per delivery rather than once per read
     reads = reads.sort("meter_id", "read_at").with_columns(
         pl.col("flags").fill_null("").str.slice(0, 120), pl.col("photo_ref").fill_null("").str.slice(0, 200),
         revision=pl.lit(0, pl.Int64))

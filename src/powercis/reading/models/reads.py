@@ -95,9 +95,11 @@ class RegisterRead(models.Model):
     against the archive in the same transaction and writes the delivery row first, and
     PostgreSQL would check every row again at commit. The services are the only write path
     and set these columns from rows they have just read; ``PROTECT`` and ``SET_NULL`` still
-    hold (the ORM enforces them). ``meter`` and ``metering_point`` have no index of their own
-    because the unique key and ``reading_read_point`` lead with them; the indexes on ``task``,
-    ``entered_by`` and ``corrects`` are partial because head-end reads carry none of them.
+    hold (the ORM enforces them). ``meter`` has no index of its own because the unique key
+    leads with it; ``metering_point`` has none at all (migration 0009): a point's reads are
+    found through the meters installed on it, by the unique key, and the engines look reads
+    up by meter, task or instant.  The indexes on ``task``, ``entered_by`` and ``corrects`` are
+    partial because head-end reads carry none of them.
     """
 
     class Status(models.TextChoices):
@@ -143,12 +145,12 @@ class RegisterRead(models.Model):
     class Meta:
         verbose_name = _("meter read")
         verbose_name_plural = _("meter reads")
-        ordering = ["metering_point_id", "read_at", "id"]
+        #: the unique key's order (a meter's reads in time): there is no index on the metering point
+        ordering = ["meter_id", "read_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["meter", "read_at", "source", "revision"], name="reading_read_key"),
         ]
         indexes = [
-            models.Index(fields=["metering_point", "read_at"], name="reading_read_point"),
             # head-end reads carry none of these: index only the rows that do
             models.Index(fields=["task"], name="reading_read_task", condition=models.Q(task__isnull=False)),
             models.Index(fields=["entered_by"], name="reading_read_entered_by", condition=models.Q(entered_by__isnull=False)),
